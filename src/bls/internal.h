@@ -1,0 +1,174 @@
+/*
+ * internal.h — what the files of src/bls share: limb arithmetic, fields, curve helpers.
+ *
+ * Not a public header: only the .c files of src/bls and the bls tests include it. Conventions follow
+ * bls.h (outputs first, aliasing allowed, constant time unless named _vartime). Field
+ * elements are in Montgomery form (R = 2^384 for Fp, 2^256 for Fr). Masks are limb_t
+ * all-ones/all-zero values; `bool` results of constant-time functions are data, and a
+ * caller branching on one must know it is public.
+ *
+ * The in-layer prefix is the mathematical object (fp_, fp2_, fp12_, fr_, g1_, g2_):
+ * symbols are hidden by -fvisibility=hidden and only tkms_bls_* is exported (style R2, R3).
+ */
+#ifndef TKMS_BLS_INTERNAL_H
+#define TKMS_BLS_INTERNAL_H
+
+#include "bls/bls.h"
+#include "common/tkms_assert.h"
+#include "common/tkms_ct.h"
+
+typedef uint64_t limb_t;
+typedef unsigned __int128 dlimb_t;
+typedef tkms_bls_fp fp;
+typedef tkms_bls_fp2 fp2;
+typedef tkms_bls_fp6 fp6;
+typedef tkms_bls_fp12 fp12;
+typedef tkms_bls_fr fr;
+typedef tkms_bls_g1 g1;
+typedef tkms_bls_g2 g2;
+
+/* Affine points (no identity representation; callers track it). */
+typedef struct {
+    fp x, y;
+} g1_affine;
+typedef struct {
+    fp2 x, y;
+} g2_affine;
+
+/* ---- constants (constants.c) ---- */
+extern const limb_t BLS_P[6];      /* p, plain */
+extern const limb_t BLS_R[4];      /* r, plain */
+extern const limb_t BLS_P_N0;      /* -p^-1 mod 2^64 */
+extern const limb_t BLS_R_N0;      /* -r^-1 mod 2^64 */
+extern const fp FP_ONE;            /* 1 in Montgomery form */
+extern const fp FP_R2;             /* R^2 mod p */
+extern const fr FR_ONE;
+extern const fr FR_R2;
+extern const fp2 FP2_ONE;
+extern const fp G1_B;              /* curve E1: y^2 = x^3 + 4 */
+extern const fp2 G2_B;             /* twist E2: y^2 = x^3 + 4(u+1) */
+extern const fp G1_BETA;           /* cube root of unity: phi = [-z^2] on G1 */
+extern const fp2 G2_PSI_CX, G2_PSI_CY, G2_PSI2_CX;
+extern const fp2 FP12_FROB[3][6];  /* xi^(j (p^k-1)/6) */
+
+/* ---- Montgomery kernels (fp.c, fp_x86_64.S) ---- */
+void fp_mul_portable(fp *out, const fp *a, const fp *b);
+#if defined(TKMS_BLS_ASM)
+void tkms_bls_fp_mul_adx(limb_t out[6], const limb_t a[6], const limb_t b[6]);
+void tkms_bls_fp_sqr_adx(limb_t out[6], const limb_t a[6]);
+#endif
+
+/* ---- Fp (fp.c) ---- */
+void fp_zero(fp *out);
+void fp_add(fp *out, const fp *a, const fp *b);
+void fp_sub(fp *out, const fp *a, const fp *b);
+void fp_dbl(fp *out, const fp *a);
+void fp_neg(fp *out, const fp *a); /* -0 = 0 */
+void fp_mul(fp *out, const fp *a, const fp *b);
+void fp_sqr(fp *out, const fp *a);
+void fp_mul_small(fp *out, const fp *a, unsigned k); /* k <= 16, by additions */
+void fp_inv(fp *out, const fp *a);                   /* a^(p-2); inverse of 0 is 0 */
+/* out = a^((p+1)/4); returns true iff out^2 == a (a is a square). */
+bool fp_sqrt(fp *out, const fp *a);
+/* out = a^e for a public exponent e given as little-endian limbs. */
+void fp_pow_public(fp *out, const fp *a, const limb_t *e, size_t e_limbs);
+bool fp_is_zero(const fp *a);
+bool fp_equal(const fp *a, const fp *b);
+limb_t fp_is_zero_mask(const fp *a);
+/* out = flag ? a : out, flag in {0, 1}, without branching. */
+void fp_cmov(fp *out, const fp *a, limb_t flag);
+/* sgn0 of RFC 9380 (parity of the canonical value). */
+limb_t fp_sgn0(const fp *a);
+/* 1 if a > (p-1)/2 as canonical integers (ZCash "larger y" flag), else 0. */
+limb_t fp_is_lexicographically_largest(const fp *a);
+void fp_from_u64(fp *out, uint64_t v);
+/* Plain limbs (< p) to Montgomery form and back. */
+void fp_from_raw(fp *out, const limb_t raw[6]);
+void fp_to_raw(limb_t raw[6], const fp *a);
+/* 48 big-endian bytes; returns false if the value is >= p (out is then zero). */
+bool fp_from_bytes(fp *out, const uint8_t in[48]);
+void fp_to_bytes(uint8_t out[48], const fp *a);
+/* 64 big-endian bytes reduced mod p (hash_to_field). */
+void fp_from_bytes64_reduce(fp *out, const uint8_t in[64]);
+
+/* ---- Fr (fr.c) ---- */
+void fr_mul_mont(fr *out, const fr *a, const fr *b);
+/* Plain little-endian limbs of a (< r). */
+void fr_to_raw(limb_t raw[4], const fr *a);
+
+/* ---- Fp2 (fp2.c) — Fp[u]/(u^2+1) ---- */
+void fp2_zero(fp2 *out);
+void fp2_add(fp2 *out, const fp2 *a, const fp2 *b);
+void fp2_sub(fp2 *out, const fp2 *a, const fp2 *b);
+void fp2_dbl(fp2 *out, const fp2 *a);
+void fp2_neg(fp2 *out, const fp2 *a);
+void fp2_conj(fp2 *out, const fp2 *a);
+void fp2_mul(fp2 *out, const fp2 *a, const fp2 *b);
+void fp2_sqr(fp2 *out, const fp2 *a);
+void fp2_mul_fp(fp2 *out, const fp2 *a, const fp *b);
+void fp2_mul_small(fp2 *out, const fp2 *a, unsigned k);
+void fp2_mul_by_nonresidue(fp2 *out, const fp2 *a); /* a·(u+1) */
+void fp2_inv(fp2 *out, const fp2 *a);
+/* Frobenius: a^p = conj(a). */
+#define fp2_frobenius fp2_conj
+/* out = sqrt(a) if a is a square in Fp2 (returns true), constant time. */
+bool fp2_sqrt(fp2 *out, const fp2 *a);
+bool fp2_is_zero(const fp2 *a);
+bool fp2_equal(const fp2 *a, const fp2 *b);
+limb_t fp2_is_zero_mask(const fp2 *a);
+void fp2_cmov(fp2 *out, const fp2 *a, limb_t flag);
+limb_t fp2_sgn0(const fp2 *a);
+limb_t fp2_is_lexicographically_largest(const fp2 *a);
+void fp2_pow_public(fp2 *out, const fp2 *a, const limb_t *e, size_t e_limbs);
+
+/* ---- Fp6 / Fp12 (fp12.c) — Fp6 = Fp2[v]/(v^3-(u+1)), Fp12 = Fp6[w]/(w^2-v) ---- */
+void fp6_zero(fp6 *out);
+void fp6_one(fp6 *out);
+void fp6_add(fp6 *out, const fp6 *a, const fp6 *b);
+void fp6_sub(fp6 *out, const fp6 *a, const fp6 *b);
+void fp6_neg(fp6 *out, const fp6 *a);
+void fp6_mul(fp6 *out, const fp6 *a, const fp6 *b);
+void fp6_sqr(fp6 *out, const fp6 *a);
+void fp6_mul_by_nonresidue(fp6 *out, const fp6 *a); /* a·v */
+void fp6_inv(fp6 *out, const fp6 *a);
+void fp12_one(fp12 *out);
+bool fp12_is_one(const fp12 *a);
+bool fp12_equal(const fp12 *a, const fp12 *b);
+void fp12_mul(fp12 *out, const fp12 *a, const fp12 *b);
+void fp12_sqr(fp12 *out, const fp12 *a);
+void fp12_conj(fp12 *out, const fp12 *a); /* a^(p^6): the inverse on the cyclotomic subgroup */
+void fp12_inv(fp12 *out, const fp12 *a);
+/* a^(p^k) for k = 1, 2, 3. */
+void fp12_frobenius(fp12 *out, const fp12 *a, unsigned k);
+/* Multiply by a sparse line value c0 + c3·w + c4·v·w (M-type twist, pairing.c). */
+void fp12_mul_by_014(fp12 *out, const fp12 *a, const fp2 *c0, const fp2 *c1, const fp2 *c4);
+void fp12_cyclotomic_sqr(fp12 *out, const fp12 *a);
+void fp12_cmov(fp12 *out, const fp12 *a, limb_t flag);
+
+/* ---- curves (g1.c, g2.c) ---- */
+extern const g1 G1_GENERATOR;
+extern const g2 G2_GENERATOR;
+void g1_to_affine(g1_affine *out, const g1 *p);   /* p must not be the identity */
+void g2_to_affine(g2_affine *out, const g2 *p);
+void g1_from_affine(g1 *out, const g1_affine *a);
+void g2_from_affine(g2 *out, const g2_affine *a);
+/* [k]P for a public scalar given as little-endian limbs (double-and-add). */
+void g1_mul_public_vartime(g1 *out, const g1 *p, const limb_t *k, size_t k_limbs);
+void g2_mul_public_vartime(g2 *out, const g2 *p, const limb_t *k, size_t k_limbs);
+/* ψ endomorphism on E2 (untwist–Frobenius–twist) and σ-type map φ on E1 (x → βx). */
+void g2_psi(g2 *out, const g2 *p);
+void g1_phi(g1 *out, const g1 *p);
+/* Multiply by the curve parameter |z| = 0xd201000000010000 (public); negate for z. */
+void g1_mul_by_z_abs(g1 *out, const g1 *p);
+void g2_mul_by_z_abs(g2 *out, const g2 *p);
+/* Cofactor clearing for hash-to-curve (RFC 9380 §8.8). */
+void g1_clear_cofactor(g1 *out, const g1 *p);
+void g2_clear_cofactor(g2 *out, const g2 *p);
+void g1_cmov(g1 *out, const g1 *a, limb_t flag);
+void g2_cmov(g2 *out, const g2 *a, limb_t flag);
+
+/* ---- pairing internals (pairing.c) ---- */
+void miller_loop_multi(fp12 *out, const g1_affine *ps, const g2_affine *qs, size_t count);
+void final_exponentiation(fp12 *out, const fp12 *a);
+
+#endif
