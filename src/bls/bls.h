@@ -100,7 +100,8 @@ TKMS_EXPORT bool tkms_bls_g1_in_group_vartime(const tkms_bls_g1 *p);
 TKMS_EXPORT void tkms_bls_g1_add(tkms_bls_g1 *out, const tkms_bls_g1 *a, const tkms_bls_g1 *b);
 TKMS_EXPORT void tkms_bls_g1_dbl(tkms_bls_g1 *out, const tkms_bls_g1 *a);
 TKMS_EXPORT void tkms_bls_g1_neg(tkms_bls_g1 *out, const tkms_bls_g1 *a);
-/* [k]P in constant time (GLV, fixed signed window, masked table lookup). */
+/* [k]P in constant time (GLV, fixed signed window, masked table lookup). P must be in
+   G1 (every decoded point is; the endomorphism shortcut is wrong outside G1). */
 TKMS_EXPORT void tkms_bls_g1_mul(tkms_bls_g1 *out, const tkms_bls_g1 *p, const tkms_bls_fr *k);
 /* Σ [k_i]P_i for public points and scalars (Pippenger); count <= TKMS_BLS_MSM_COUNT_MAX. */
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g1_msm_vartime(tkms_bls_g1 *out,
@@ -111,6 +112,9 @@ TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g1_decode(tkms_bls_g1 *out,
                                                       const uint8_t in[TKMS_BLS_G1_BYTES]);
 TKMS_EXPORT TKMS_MUST_USE tkms_err
 tkms_bls_g1_decode_uncompressed(tkms_bls_g1 *out, const uint8_t in[TKMS_BLS_G1_UNCOMPRESSED_BYTES]);
+/* Either encoding, chosen by length (48 or 96; else TKMS_ERR_BLS_BAD_LENGTH). */
+TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g1_from_bytes(tkms_bls_g1 *out, const uint8_t *in,
+                                                          size_t len);
 TKMS_EXPORT void tkms_bls_g1_encode(uint8_t out[TKMS_BLS_G1_BYTES], const tkms_bls_g1 *p);
 TKMS_EXPORT void tkms_bls_g1_encode_uncompressed(uint8_t out[TKMS_BLS_G1_UNCOMPRESSED_BYTES],
                                                  const tkms_bls_g1 *p);
@@ -133,6 +137,7 @@ TKMS_EXPORT bool tkms_bls_g2_in_group_vartime(const tkms_bls_g2 *p);
 TKMS_EXPORT void tkms_bls_g2_add(tkms_bls_g2 *out, const tkms_bls_g2 *a, const tkms_bls_g2 *b);
 TKMS_EXPORT void tkms_bls_g2_dbl(tkms_bls_g2 *out, const tkms_bls_g2 *a);
 TKMS_EXPORT void tkms_bls_g2_neg(tkms_bls_g2 *out, const tkms_bls_g2 *a);
+/* [k]Q in constant time (GLS with ψ, four 64-bit digits); Q must be in G2. */
 TKMS_EXPORT void tkms_bls_g2_mul(tkms_bls_g2 *out, const tkms_bls_g2 *p, const tkms_bls_fr *k);
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g2_msm_vartime(tkms_bls_g2 *out,
                                                            const tkms_bls_g2 *points,
@@ -142,6 +147,9 @@ TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g2_decode(tkms_bls_g2 *out,
                                                       const uint8_t in[TKMS_BLS_G2_BYTES]);
 TKMS_EXPORT TKMS_MUST_USE tkms_err
 tkms_bls_g2_decode_uncompressed(tkms_bls_g2 *out, const uint8_t in[TKMS_BLS_G2_UNCOMPRESSED_BYTES]);
+/* Either encoding, chosen by length (96 or 192; else TKMS_ERR_BLS_BAD_LENGTH). */
+TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_bls_g2_from_bytes(tkms_bls_g2 *out, const uint8_t *in,
+                                                          size_t len);
 TKMS_EXPORT void tkms_bls_g2_encode(uint8_t out[TKMS_BLS_G2_BYTES], const tkms_bls_g2 *p);
 TKMS_EXPORT void tkms_bls_g2_encode_uncompressed(uint8_t out[TKMS_BLS_G2_UNCOMPRESSED_BYTES],
                                                  const tkms_bls_g2 *p);

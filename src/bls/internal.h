@@ -145,27 +145,42 @@ void fp12_mul_by_014(fp12 *out, const fp12 *a, const fp2 *c0, const fp2 *c1, con
 void fp12_cyclotomic_sqr(fp12 *out, const fp12 *a);
 void fp12_cmov(fp12 *out, const fp12 *a, limb_t flag);
 
-/* ---- curves (g1.c, g2.c) ---- */
+/* ---- curves (g1.c, g2.c; the group law is ec_impl.h, instantiated per curve) ----
+ * Projective (X:Y:Z), identity (0:1:0), complete formulas: every function accepts every
+ * point, including the identity. Masks are all-ones/zero limbs. */
 extern const g1 G1_GENERATOR;
 extern const g2 G2_GENERATOR;
-void g1_to_affine(g1_affine *out, const g1 *p);   /* p must not be the identity */
-void g2_to_affine(g2_affine *out, const g2 *p);
-void g1_from_affine(g1 *out, const g1_affine *a);
-void g2_from_affine(g2 *out, const g2_affine *a);
-/* [k]P for a public scalar given as little-endian limbs (double-and-add). */
-void g1_mul_public_vartime(g1 *out, const g1 *p, const limb_t *k, size_t k_limbs);
-void g2_mul_public_vartime(g2 *out, const g2 *p, const limb_t *k, size_t k_limbs);
-/* ψ endomorphism on E2 (untwist–Frobenius–twist) and σ-type map φ on E1 (x → βx). */
+#define EC_DECLARE(C, P, A)                                                                       \
+    void C##_identity_set(P *out);                                                               \
+    limb_t C##_is_identity_mask(const P *p);                                                     \
+    void C##_add(P *out, const P *p, const P *q);                                                \
+    void C##_add_affine(P *out, const P *p, const A *q); /* q is never the identity */           \
+    void C##_dbl(P *out, const P *p);                                                            \
+    void C##_neg_point(P *out, const P *p);                                                      \
+    void C##_cmov(P *out, const P *p, limb_t flag);                                              \
+    limb_t C##_equal_mask(const P *p, const P *q);                                               \
+    limb_t C##_is_on_curve_mask(const P *p);                                                     \
+    void C##_to_affine(A *out, const P *p); /* p is not the identity */                          \
+    void C##_from_affine(P *out, const A *a);                                                    \
+    /* [k]p for a public k (little-endian limbs), any p on the curve (double-and-add) */         \
+    void C##_mul_public_vartime(P *out, const P *p, const limb_t *k, size_t k_limbs);            \
+    /* [|z|]p, |z| = 0xd201000000010000 (negate for [z]) */                                      \
+    void C##_mul_by_z_abs(P *out, const P *p);
+EC_DECLARE(g1, g1, g1_affine)
+EC_DECLARE(g2, g2, g2_affine)
+#undef EC_DECLARE
+/* ψ on E2 (untwist–Frobenius–twist, = [z] on G2) and φ(x, y) = (βx, y) on E1 (= [−z²]). */
 void g2_psi(g2 *out, const g2 *p);
 void g1_phi(g1 *out, const g1 *p);
-/* Multiply by the curve parameter |z| = 0xd201000000010000 (public); negate for z. */
-void g1_mul_by_z_abs(g1 *out, const g1 *p);
-void g2_mul_by_z_abs(g2 *out, const g2 *p);
-/* Cofactor clearing for hash-to-curve (RFC 9380 §8.8). */
+/* Cofactor clearing for hash-to-curve (RFC 9380 §8.8), h2c.c. */
 void g1_clear_cofactor(g1 *out, const g1 *p);
 void g2_clear_cofactor(g2 *out, const g2 *p);
-void g1_cmov(g1 *out, const g1 *a, limb_t flag);
-void g2_cmov(g2 *out, const g2 *a, limb_t flag);
+
+/* ---- scalar splitting (scalar.c), constant time ---- */
+/* k = k0 + k1·z² with k0, k1 < 2^128 (GLV on G1). */
+void scalar_split_glv(limb_t k0[2], limb_t k1[2], const fr *k);
+/* k = Σ digits[i]·|z|^i with digits < |z| < 2^64 (GLS on G2). */
+void scalar_split_gls(limb_t digits[4], const fr *k);
 
 /* ---- pairing internals (pairing.c) ---- */
 void miller_loop_multi(fp12 *out, const g1_affine *ps, const g2_affine *qs, size_t count);
