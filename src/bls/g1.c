@@ -30,6 +30,7 @@ static void fp_mul_b3(fp *out, const fp *a) {
 #define F_MUL_B3 fp_mul_b3
 #define F_B G1_B
 #include "bls/ec_impl.h"
+#include "bls/msm_impl.h"
 
 void g1_phi(g1 *out, const g1 *p) {
     fp_mul(&out->x, &p->x, &G1_BETA);
@@ -95,4 +96,9 @@ TKMS_EXPORT void tkms_bls_g1_mul(tkms_bls_g1 *out, const tkms_bls_g1 *p, const t
     g1_mul_tables_ct(out, tables, 2, scalars, 2);
     tkms_wipe(scalars, sizeof scalars);
     tkms_wipe(tables, sizeof tables);
+}
+
+TKMS_EXPORT tkms_err tkms_bls_g1_msm_vartime(tkms_bls_g1 *out, const tkms_bls_g1 *points,
+                                           const tkms_bls_fr *scalars, size_t count) {
+    return g1_msm_vartime(out, points, scalars, count);
 }

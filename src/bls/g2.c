@@ -33,6 +33,7 @@ static void fp2_mul_b3(fp2 *out, const fp2 *a) {
 #define F_MUL_B3 fp2_mul_b3
 #define F_B G2_B
 #include "bls/ec_impl.h"
+#include "bls/msm_impl.h"
 
 /* ψ(X:Y:Z) = (cx·X^p : cy·Y^p : Z^p), X^p = conj(X). */
 void g2_psi(g2 *out, const g2 *p) {
@@ -103,4 +104,9 @@ TKMS_EXPORT void tkms_bls_g2_mul(tkms_bls_g2 *out, const tkms_bls_g2 *p, const t
     g2_mul_tables_ct(out, tables, 4, digits, 1);
     tkms_wipe(digits, sizeof digits);
     tkms_wipe(tables, sizeof tables);
+}
+
+TKMS_EXPORT tkms_err tkms_bls_g2_msm_vartime(tkms_bls_g2 *out, const tkms_bls_g2 *points,
+                                           const tkms_bls_fr *scalars, size_t count) {
+    return g2_msm_vartime(out, points, scalars, count);
 }
