@@ -34,6 +34,10 @@ TKMS_EXPORT const char *tkms_err_name(tkms_err err) {
 #if __has_include("client/client_errors.def")
 #include "client/client_errors.def"
 #endif
+#if __has_include("prim/prim_errors.def")
+#include "prim/prim_errors.def"
+#endif
+
 #undef X
     }
     return "unknown_error";

@@ -8,7 +8,8 @@
  * reaches HTTP). Numeric values are stable: never renumber, only append.
  *
  * Ranges: common 1–99, bls 100–199, tss 200–299, ibe 300–399, chain 400–499,
- * attest 500–599, proto 600–699, store 700–799, node 800–899, client 900–999.
+ * attest 500–599, proto 600–699, store 700–799, node 800–899, client 900–999,
+ * prim 1000–1099.
  */
 #ifndef TKMS_ERR_H
 #define TKMS_ERR_H
@@ -42,6 +43,10 @@ typedef enum {
 #if __has_include("client/client_errors.def")
 #include "client/client_errors.def"
 #endif
+#if __has_include("prim/prim_errors.def")
+#include "prim/prim_errors.def"
+#endif
+
 #undef X
 } tkms_err;
 

@@ -4,29 +4,19 @@
  * be64(source version) appended for a reshare. tkms's own protocol commits to the record
  * hash of protocol.md §4.3 instead.
  */
-#include <openssl/evp.h>
-
 #include "common/tkms_assert.h"
+#include "prim/prim.h"
 #include "tss/tss.h"
 
 TKMS_EXPORT void tkms_tss_commitment_hash_bytes(uint8_t out[TKMS_TSS_HASH_BYTES],
                                                 const uint8_t *encoded, size_t len,
                                                 const uint64_t *version) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    TKMS_ASSERT(ctx != NULL);
-    unsigned int out_len = 0;
-    int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, encoded, len) == 1;
-    if (version != NULL) {
-        uint8_t be[8];
-        for (int i = 0; i < 8; i++) {
-            be[i] = (uint8_t)(*version >> (56 - 8 * i));
-        }
-        ok = ok && EVP_DigestUpdate(ctx, be, sizeof be) == 1;
+    uint8_t be[8];
+    for (int i = 0; version != NULL && i < 8; i++) {
+        be[i] = (uint8_t)(*version >> (56 - 8 * i));
     }
-    ok = ok && EVP_DigestFinal_ex(ctx, out, &out_len) == 1;
-    EVP_MD_CTX_free(ctx);
-    TKMS_ASSERT(ok && out_len == TKMS_TSS_HASH_BYTES);
+    tkms_prim_buf parts[2] = {{encoded, len}, {be, sizeof be}};
+    tkms_prim_sha256_parts(out, parts, version != NULL ? 2 : 1);
 }
 
 static void hash_commitments(uint8_t out[TKMS_TSS_HASH_BYTES], const tkms_tss_commitments *c,
