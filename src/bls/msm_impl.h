@@ -133,8 +133,10 @@ static void EC_NAME(msm_chunk_vartime)(EC_POINT *out, const EC_POINT *points,
 /* Public entry: Σ [k_i]P_i for count <= TKMS_BLS_MSM_COUNT_MAX, chunk by chunk. */
 static tkms_err EC_NAME(msm_vartime)(EC_POINT *out, const EC_POINT *points, const fr *scalars,
                                      size_t count) {
-    EC_NAME(identity_set)(out);
+    EC_POINT acc; /* out may alias points (bls.h): write it only at the end */
+    EC_NAME(identity_set)(&acc);
     if (count > TKMS_BLS_MSM_COUNT_MAX) {
+        *out = acc;
         return TKMS_ERR_BLS_TOO_MANY;
     }
     for (size_t start = 0; start < count; start += MSM_CHUNK) {
@@ -145,8 +147,9 @@ static tkms_err EC_NAME(msm_vartime)(EC_POINT *out, const EC_POINT *points, cons
         }
         EC_POINT part;
         EC_NAME(msm_chunk_vartime)(&part, points + start, (const limb_t(*)[4])raw, n);
-        EC_NAME(add)(out, out, &part);
+        EC_NAME(add)(&acc, &acc, &part);
     }
+    *out = acc;
     return TKMS_OK;
 }
 

@@ -33,8 +33,8 @@ TKMS_EXPORT tkms_err tkms_client_partial_wrap(uint8_t *out, size_t *out_len, siz
     return err;
 }
 
-/* Parses the JSON body into the 48 encoded bytes. */
-static tkms_err parse_wrapped(uint8_t enc[TKMS_BLS_G1_BYTES], const uint8_t *json, size_t len) {
+/* Parses the JSON body into the 48 encoded bytes (internal.h: also the fuzz entry). */
+tkms_err client_partial_parse(uint8_t enc[TKMS_BLS_G1_BYTES], const uint8_t *json, size_t len) {
     json_error_t jerr;
     json_t *root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
     tkms_err err = TKMS_ERR_CLIENT_BAD_WRAP;
@@ -61,7 +61,7 @@ TKMS_EXPORT tkms_err tkms_client_partial_unwrap(tkms_bls_g1 *partial, const uint
     tkms_err err = tkms_prim_rsa_oaep_decrypt(plain, &plain_len, sizeof plain, private_pem,
                                               pem_len, wrapped, wrapped_len);
     if (err == TKMS_OK) {
-        err = parse_wrapped(enc, plain, plain_len);
+        err = client_partial_parse(enc, plain, plain_len);
     }
     if (err == TKMS_OK) {
         err = tkms_bls_g1_decode(partial, enc);

@@ -84,6 +84,14 @@ TKMS_EXPORT TKMS_MUST_USE bool tkms_tss_share_verify_vartime(const tkms_tss_secr
                                                              const tkms_bls_fr *x,
                                                              const tkms_tss_commitments *c);
 
+/* Checks the shares of `count` dealings for the player at x together (random linear
+   combination); on failure falls back to one-by-one. ok[i] tells which verified; returns
+   how many did. Dealings of differing t are checked one by one. */
+TKMS_EXPORT size_t tkms_tss_shares_verify_batch_vartime(bool *ok, const tkms_tss_secret *shares,
+                                                        const tkms_tss_commitments *dealings,
+                                                        size_t count, const tkms_bls_fr *x,
+                                                        const tkms_rng *rng);
+
 /* λ_i = Π_{j≠i} x_j/(x_j − x_i) for the set xs (count <= TKMS_TSS_OPERATORS_MAX);
    rejects zero and duplicate points; one batch inversion. */
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_tss_lagrange_at_zero_vartime(tkms_bls_fr *lambdas,

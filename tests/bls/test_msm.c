@@ -66,6 +66,21 @@ static void test_msm_sizes(void **state) {
     }
 }
 
+/* out may alias the points (bls.h): [k]P computed in place. */
+static void test_msm_alias(void **state) {
+    (void)state;
+    tkms_bls_fr k;
+    rand_fr(&k);
+    tkms_bls_g1 p = G1_GENERATOR, want;
+    tkms_bls_g2 q = G2_GENERATOR, want2;
+    tkms_bls_g1_mul(&want, &p, &k);
+    tkms_bls_g2_mul(&want2, &q, &k);
+    assert_int_equal(tkms_bls_g1_msm_vartime(&p, &p, &k, 1), TKMS_OK);
+    assert_true(tkms_bls_g1_equal(&p, &want));
+    assert_int_equal(tkms_bls_g2_msm_vartime(&q, &q, &k, 1), TKMS_OK);
+    assert_true(tkms_bls_g2_equal(&q, &want2));
+}
+
 static void test_msm_limit(void **state) {
     (void)state;
     tkms_bls_g1 out;
@@ -83,6 +98,7 @@ int main(void) {
     tu_rng_seed(&rng, seed);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_msm_sizes),
+        cmocka_unit_test(test_msm_alias),
         cmocka_unit_test(test_msm_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

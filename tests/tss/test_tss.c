@@ -180,6 +180,37 @@ static void test_dkg_reshare_checks(void **state) {
                      TKMS_ERR_TSS_NO_DEALERS);
 }
 
+/* The batched share check accepts honest dealings and names exactly the bad one. */
+static void test_batch_share_check(void **state) {
+    (void)state;
+    enum { D = 6 };
+    uint32_t t = 4;
+    tkms_bls_fr x;
+    rand_points(&x, 1);
+    static tkms_tss_commitments comms[D];
+    tkms_tss_secret shares[D];
+    for (size_t i = 0; i < D; i++) {
+        tkms_tss_poly f;
+        assert_int_equal(tkms_tss_poly_random(&f, t, NULL, &rng), TKMS_OK);
+        tkms_tss_poly_commit(&comms[i], &f);
+        tkms_tss_poly_eval(&shares[i], &f, &x);
+        tkms_tss_poly_wipe(&f);
+    }
+    bool ok[D];
+    assert_int_equal(tkms_tss_shares_verify_batch_vartime(ok, shares, comms, D, &x, &rng), D);
+    tkms_bls_fr one;
+    tkms_bls_fr_from_u64(&one, 1);
+    tkms_bls_fr_add(&shares[4].v, &shares[4].v, &one);
+    assert_int_equal(tkms_tss_shares_verify_batch_vartime(ok, shares, comms, D, &x, &rng), D - 1);
+    for (size_t i = 0; i < D; i++) {
+        assert_int_equal(ok[i], i != 4);
+    }
+    tkms_bls_fr_sub(&shares[4].v, &shares[4].v, &one);
+    comms[1].t = t - 1; /* a degree-lowered dealing is checked alone, and fails */
+    assert_int_equal(tkms_tss_shares_verify_batch_vartime(ok, shares, comms, D, &x, &rng), D - 1);
+    assert_false(ok[1]);
+}
+
 /* Partials: sign, verify individually and in a batch, blame a bad one, combine, verify. */
 static void test_partials(void **state) {
     (void)state;
@@ -235,7 +266,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threshold),       cmocka_unit_test(test_eigenx_vectors),
         cmocka_unit_test(test_points_and_lagrange), cmocka_unit_test(test_dkg_reshare_checks),
-        cmocka_unit_test(test_partials),
+        cmocka_unit_test(test_batch_share_check), cmocka_unit_test(test_partials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
