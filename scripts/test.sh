@@ -30,7 +30,8 @@ build build-san -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_C_COMPILER=clang-14 -DTKMS_B
 run_ctest build-san -LE 'slow|ct'
 
 echo "== Constant-time checks (valgrind memcheck, secrets marked undefined)"
-build build-ct -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-14 -DTKMS_BLS_ASM=OFF
+build build-ct -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-14 -DTKMS_BLS_ASM=OFF \
+    -DCMAKE_C_FLAGS=-gdwarf-4
 run_ctest build-ct -L ct
 
 if [ $fail -ne 0 ]; then

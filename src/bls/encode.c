@@ -8,8 +8,9 @@
  * part first (c1 ‖ c0). Decoding checks, in this order and each with its own error:
  * length, flag combination, the zero body of an infinity encoding, coordinates < p, the
  * curve equation, the prime-order subgroup. Decoded data is public, so decoding may be
- * variable time; encoding a secret-derived point (a partial signature) is constant time
- * apart from the identity test on its output.
+ * variable time in the ways of failing, but a valid encoding of a secret point (a
+ * partial after RSA decryption, a stored sk_id) decodes without branching on its bits,
+ * and encoding is constant time (tests/ct).
  */
 #include "bls/internal.h"
 
@@ -28,7 +29,9 @@ static tkms_err check_flags(bool *is_infinity, bool *sign, const uint8_t *in, si
     if (((flags & FLAG_COMPRESSED) != 0) != compressed) {
         return TKMS_ERR_BLS_BAD_FLAGS;
     }
-    if (*sign && (*is_infinity || !compressed)) {
+    /* One test on the combined bits: for a valid encoding it does not depend on the sign
+       bit, which is secret when the point is. */
+    if ((flags & FLAG_SIGN) != 0 && ((flags & FLAG_INFINITY) != 0 || !compressed)) {
         return TKMS_ERR_BLS_BAD_FLAGS;
     }
     if (*is_infinity) {
@@ -106,9 +109,9 @@ static tkms_err g1_decode_impl(tkms_bls_g1 *out, const uint8_t *in, bool compres
         if (!fp_sqrt(&y, &y2)) {
             return TKMS_ERR_BLS_NOT_ON_CURVE;
         }
-        if ((fp_is_lexicographically_largest(&y) != 0) != sign) {
-            fp_neg(&y, &y);
-        }
+        fp ny; /* pick the root without branching: the point may be secret */
+        fp_neg(&ny, &y);
+        fp_cmov(&y, &ny, fp_is_lexicographically_largest(&y) ^ (limb_t)sign);
     }
     return g1_finish(out, &x, &y);
 }
@@ -132,9 +135,9 @@ static tkms_err g2_decode_impl(tkms_bls_g2 *out, const uint8_t *in, bool compres
         if (!fp2_sqrt(&y, &y2)) {
             return TKMS_ERR_BLS_NOT_ON_CURVE;
         }
-        if ((fp2_is_lexicographically_largest(&y) != 0) != sign) {
-            fp2_neg(&y, &y);
-        }
+        fp2 ny;
+        fp2_neg(&ny, &y);
+        fp2_cmov(&y, &ny, fp2_is_lexicographically_largest(&y) ^ (limb_t)sign);
     }
     return g2_finish(out, &x, &y);
 }
@@ -197,15 +200,11 @@ TKMS_EXPORT tkms_err tkms_bls_g2_from_bytes(tkms_bls_g2 *out, const uint8_t *in,
 }
 
 /* Writes x (and y) of a non-identity point, or the infinity encoding. */
+/* Encoding is constant time: a partial signature or sk_id is secret. The identity needs
+   no branch: to_affine maps (0:1:0) to (0, 0) (the inverse of 0 is 0), so only the flag
+   bits differ, and they are set by mask. */
 static void g1_write(uint8_t *out, const tkms_bls_g1 *p, bool compressed) {
-    size_t len = compressed ? TKMS_BLS_G1_BYTES : TKMS_BLS_G1_UNCOMPRESSED_BYTES;
-    for (size_t i = 0; i < len; i++) {
-        out[i] = 0;
-    }
-    if (tkms_bls_g1_is_identity(p)) {
-        out[0] = (uint8_t)(FLAG_INFINITY | (compressed ? FLAG_COMPRESSED : 0));
-        return;
-    }
+    limb_t inf = g1_is_identity_mask(p) & 1;
     g1_affine a;
     g1_to_affine(&a, p);
     fp_to_bytes(out, &a.x);
@@ -214,17 +213,11 @@ static void g1_write(uint8_t *out, const tkms_bls_g1 *p, bool compressed) {
     } else {
         fp_to_bytes(out + 48, &a.y);
     }
+    out[0] |= (uint8_t)(inf << 6); /* FLAG_INFINITY */
 }
 
 static void g2_write(uint8_t *out, const tkms_bls_g2 *p, bool compressed) {
-    size_t len = compressed ? TKMS_BLS_G2_BYTES : TKMS_BLS_G2_UNCOMPRESSED_BYTES;
-    for (size_t i = 0; i < len; i++) {
-        out[i] = 0;
-    }
-    if (tkms_bls_g2_is_identity(p)) {
-        out[0] = (uint8_t)(FLAG_INFINITY | (compressed ? FLAG_COMPRESSED : 0));
-        return;
-    }
+    limb_t inf = g2_is_identity_mask(p) & 1;
     g2_affine a;
     g2_to_affine(&a, p);
     fp_to_bytes(out, &a.x.c1);
@@ -235,6 +228,7 @@ static void g2_write(uint8_t *out, const tkms_bls_g2 *p, bool compressed) {
         fp_to_bytes(out + 96, &a.y.c1);
         fp_to_bytes(out + 144, &a.y.c0);
     }
+    out[0] |= (uint8_t)(inf << 6); /* FLAG_INFINITY */
 }
 
 TKMS_EXPORT void tkms_bls_g1_encode(uint8_t out[TKMS_BLS_G1_BYTES], const tkms_bls_g1 *p) {

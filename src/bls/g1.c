@@ -4,7 +4,7 @@
  * The group law comes from ec_impl.h (complete projective formulas). Specific to G1:
  * the endomorphism φ(x, y) = (βx, y) = [−z²] on G1, used for GLV scalar multiplication
  * (constant time) and for Scott's subgroup test φ(P) = [−z²]P (variable time, public
- * input). Encodings are in encode.c, hashing in h2c.c.
+ * input). Encodings are in encode.c, hashing in h2c_g1.c.
  */
 #include "bls/internal.h"
 

@@ -5,7 +5,7 @@
  * The group law comes from ec_impl.h. Specific to G2: the untwist–Frobenius–twist
  * endomorphism ψ, which acts as [z] on G2 — used for GLS scalar multiplication (four
  * 64-bit digits, constant time), Scott's subgroup test ψ(Q) = [z]Q (variable time) and
- * the cofactor clearing of hash-to-curve (h2c.c).
+ * the cofactor clearing of hash-to-curve (h2c_g2.c).
  */
 #include "bls/internal.h"
 

@@ -45,6 +45,7 @@ extern const fp FP_R2;             /* R^2 mod p */
 extern const fr FR_ONE;
 extern const fr FR_R2;
 extern const fp2 FP2_ONE;
+extern const fp FP_HALF;           /* 1/2 mod p */
 extern const fp G1_B;              /* curve E1: y^2 = x^3 + 4 */
 extern const fp2 G2_B;             /* twist E2: y^2 = x^3 + 4(u+1) */
 extern const fp G1_BETA;           /* cube root of unity: phi = [-z^2] on G1 */
@@ -56,6 +57,28 @@ void fp_mul_portable(fp *out, const fp *a, const fp *b);
 #if defined(TKMS_BLS_ASM)
 void tkms_bls_fp_mul_adx(limb_t out[6], const limb_t a[6], const limb_t b[6]);
 void tkms_bls_fp_sqr_adx(limb_t out[6], const limb_t a[6]);
+#endif
+
+/* ---- wide products and Montgomery reduction (fp_wide.c, fp_x86_64.S) ----
+ * Added by the Fp kernel owner, for lazy reduction. A wide value is 12 little-endian limbs.
+ * fp_mul384: out = a·b exactly, for any 6-limb a, b (e.g. an unreduced sum of two elements);
+ * out must not overlap a or b. fp_redc: out = t·R⁻¹ mod p, fully reduced, for t < p·2^384;
+ * out may alias t. The *_portable versions are always compiled (tests compare them).
+ * fp2_mul_lazy: Karatsuba Fp2 product with two reductions (proposed body of fp2_mul);
+ * the assembly fuses it (tkms_bls_fp2_mul_adx), fp2_mul_lazy_portable is the C version. */
+void fp_mul384(limb_t out[12], const limb_t a[6], const limb_t b[6]);
+void fp_redc(fp *out, const limb_t t[12]);
+void fp_mul384_portable(limb_t out[12], const limb_t a[6], const limb_t b[6]);
+void fp_redc_portable(limb_t out[6], const limb_t t[12]);
+void fp2_mul_lazy(fp2 *out, const fp2 *a, const fp2 *b);
+void fp2_mul_lazy_portable(fp2 *out, const fp2 *a, const fp2 *b);
+#if defined(TKMS_BLS_ASM)
+void tkms_bls_fp_mul384_adx(limb_t out[12], const limb_t a[6], const limb_t b[6]);
+void tkms_bls_fp_redc_adx(limb_t out[6], const limb_t t[12]);
+void tkms_bls_fp2_mul_adx(limb_t out[12], const limb_t a[12], const limb_t b[12]);
+/* a ± b mod p for a, b < p (out may alias): drop-in bodies for fp_add / fp_sub. */
+void tkms_bls_fp_add_adx(limb_t out[6], const limb_t a[6], const limb_t b[6]);
+void tkms_bls_fp_sub_adx(limb_t out[6], const limb_t a[6], const limb_t b[6]);
 #endif
 
 /* ---- Fp (fp.c) ---- */
@@ -140,7 +163,7 @@ void fp12_conj(fp12 *out, const fp12 *a); /* a^(p^6): the inverse on the cycloto
 void fp12_inv(fp12 *out, const fp12 *a);
 /* a^(p^k) for k = 1, 2, 3. */
 void fp12_frobenius(fp12 *out, const fp12 *a, unsigned k);
-/* Multiply by a sparse line value c0 + c3·w + c4·v·w (M-type twist, pairing.c). */
+/* Multiply by a sparse line value (c0 + c1·v) + c4·v·w (M-type twist, pairing.c). */
 void fp12_mul_by_014(fp12 *out, const fp12 *a, const fp2 *c0, const fp2 *c1, const fp2 *c4);
 void fp12_cyclotomic_sqr(fp12 *out, const fp12 *a);
 void fp12_cmov(fp12 *out, const fp12 *a, limb_t flag);
@@ -172,7 +195,7 @@ EC_DECLARE(g2, g2, g2_affine)
 /* ψ on E2 (untwist–Frobenius–twist, = [z] on G2) and φ(x, y) = (βx, y) on E1 (= [−z²]). */
 void g2_psi(g2 *out, const g2 *p);
 void g1_phi(g1 *out, const g1 *p);
-/* Cofactor clearing for hash-to-curve (RFC 9380 §8.8), h2c.c. */
+/* Cofactor clearing for hash-to-curve (RFC 9380 §8.8), h2c_g1.c / h2c_g2.c. */
 void g1_clear_cofactor(g1 *out, const g1 *p);
 void g2_clear_cofactor(g2 *out, const g2 *p);
 
@@ -182,7 +205,33 @@ void scalar_split_glv(limb_t k0[2], limb_t k1[2], const fr *k);
 /* k = Σ digits[i]·|z|^i with digits < |z| < 2^64 (GLS on G2). */
 void scalar_split_gls(limb_t digits[4], const fr *k);
 
-/* ---- pairing internals (pairing.c) ---- */
+/* ---- hash to curve (xmd.c, h2c_g1.c, h2c_g2.c, h2c_constants.c; RFC 9380) ----
+ * Added by the hash-to-curve owner. hash_to_field is §5.2 with L = 64 and
+ * expand_message_xmd (SHA-256); dst_len must be 1..255 (TKMS_ERR_BLS_DST_LENGTH).
+ * g*_map_to_curve is map_to_curve of §6.6.3 (simplified SWU on the isogenous curve, then
+ * the isogeny), without cofactor clearing: the Q0/Q1/Q of the RFC test vectors. */
+tkms_err fp_hash_to_field(fp *out, size_t count, const uint8_t *msg, size_t msg_len,
+                          const uint8_t *dst, size_t dst_len);
+tkms_err fp2_hash_to_field(fp2 *out, size_t count, const uint8_t *msg, size_t msg_len,
+                           const uint8_t *dst, size_t dst_len);
+void g1_map_to_curve(g1 *out, const fp *u);
+void g2_map_to_curve(g2 *out, const fp2 *u);
+/* Fixed exponentiation chain (h2c_constants.c): acc = acc^(2^sqr) * a^digit, digit odd
+   (or 0: squarings only), for k = (p - 11)/16, from which both sqrt_ratio exponents follow. */
+typedef struct {
+    uint16_t sqr;
+    uint16_t digit;
+} h2c_chain_step;
+#define H2C_SQRT_CHAIN_LEN 68
+#define H2C_SQRT_CHAIN_WINDOW 5
+extern const h2c_chain_step H2C_SQRT_CHAIN[H2C_SQRT_CHAIN_LEN];
+extern const fp H2C_G1_A, H2C_G1_B, H2C_G1_B3, H2C_G1_Z, H2C_G1_SQRT_MINUS_Z;
+extern const fp H2C_G1_XNUM[12], H2C_G1_XDEN[10], H2C_G1_YNUM[16], H2C_G1_YDEN[15];
+extern const fp2 H2C_G2_A, H2C_G2_B, H2C_G2_B3, H2C_G2_Z, H2C_G2_C6, H2C_G2_C7;
+extern const fp2 H2C_G2_XNUM[4], H2C_G2_XDEN[2], H2C_G2_YNUM[4], H2C_G2_YDEN[3];
+
+/* ---- pairing internals (pairing.c; final_exponentiation and fp12_cyclotomic_sqr in
+ * final_exp.c) ---- */
 void miller_loop_multi(fp12 *out, const g1_affine *ps, const g2_affine *qs, size_t count);
 void final_exponentiation(fp12 *out, const fp12 *a);
 

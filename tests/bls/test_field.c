@@ -174,6 +174,30 @@ static void test_fp2(void **state) {
     }
 }
 
+/* fp2_sqrt edges of the complex method: a1 = 0 with a0 a square or not, a0 = 0, zero. */
+static void test_fp2_sqrt_edges(void **state) {
+    (void)state;
+    for (uint64_t c = 1; c < 40; c++) {
+        fp v, r;
+        fp_from_u64(&v, c);
+        bool is_sq = fp_sqrt(&r, &v);
+        fp2 cases[3] = {{v, {{0}}}, {{{0}}, v}, {{{0}}, {{0}}}};
+        fp_neg(&cases[2].c0, &v); /* -c + 0u */
+        for (int k = 0; k < 3; k++) {
+            fp2 x, sq;
+            /* every element of Fp is a square in Fp2 */
+            assert_true(fp2_sqrt(&x, &cases[k]));
+            fp2_sqr(&sq, &x);
+            assert_true(fp2_equal(&sq, &cases[k]));
+        }
+        (void)is_sq;
+    }
+    fp2 zero, x;
+    fp2_zero(&zero);
+    assert_true(fp2_sqrt(&x, &zero));
+    assert_true(fp2_is_zero(&x));
+}
+
 static void test_fp12(void **state) {
     (void)state;
     for (int i = 0; i < 40; i++) {
@@ -231,7 +255,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fp_axioms), cmocka_unit_test(test_fp_edges),
         cmocka_unit_test(test_fr),        cmocka_unit_test(test_fp2),
-        cmocka_unit_test(test_fp12),
+        cmocka_unit_test(test_fp2_sqrt_edges), cmocka_unit_test(test_fp12),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
