@@ -1,0 +1,317 @@
+/*
+ * test_epoch.c — the epoch state machine end to end on a small in-test chain model
+ * (4 operators, real BLS group): genesis DKG, then reshares. Every PERSIST is replayed
+ * through encode/decode (a node continues from its decoded state, as after a restart),
+ * and at the end the MPK is unique, every node activated every version, and t shares of
+ * the newest version recover S·H1(id) that verifies against the MPK. The full simulator
+ * with faults and adversaries is tests/sim.
+ */
+#include <string.h>
+
+#include "prim/prim.h"
+#include "proto/proto.h"
+#include "test_util.h"
+
+enum { N = 4, EPOCHS = 4, C_DEPTH = 1 };
+static const tkms_proto_config BASE = {.chain_id = 31337,
+                                       .interval = 40,
+                                       .commit_offset = 5,
+                                       .reveal_offset = 10,
+                                       .ack_offset = 15,
+                                       .open_offset = 20,
+                                       .confirm_offset = 25};
+
+typedef struct {
+    bool snap, finalized;
+    tkms_proto_operator ops[N];
+    uint16_t t, r, source_t;
+    uint64_t source, committed, revealed, acked, confirmed_bits, opened[N], dset, ack_bitmap[N];
+    uint8_t record_hash[N][32], opened_share[N][N][32], win[32], mpk[96];
+    tkms_proto_commitments dealing[N];
+    uint8_t *record[N];
+    size_t record_len[N];
+    uint8_t confirm_key[N][32 + 96 + 8]; /* (hash, mpk, D) per confirmer */
+    tkms_proto_commitments combined;     /* of the finalized version */
+} epoch_rec;
+
+static struct {
+    tkms_proto_state nodes[N];
+    uint8_t keys_now[N][32];
+    epoch_rec ep[EPOCHS + 2];
+    bool has_mpk;
+    uint8_t mpk[96];
+    uint64_t finalized[EPOCHS + 2];
+    size_t nfinal;
+    uint64_t m_source; /* highest version that was the source of a finalized reshare */
+} w;
+
+static tu_rng prng;
+
+static uint64_t bit(size_t i) {
+    return (uint64_t)1 << i;
+}
+
+static void retained(uint64_t *out, uint32_t *count) {
+    *count = 0;
+    for (size_t k = w.nfinal; k-- > 0;) { /* newest first */
+        if (w.finalized[k] >= w.m_source && *count < TKMS_PROTO_RETAINED_MAX) {
+            out[(*count)++] = w.finalized[k];
+        }
+    }
+}
+
+static void snapshot(uint64_t e) {
+    epoch_rec *r = &w.ep[e];
+    r->snap = true;
+    for (size_t i = 0; i < N; i++) {
+        memcpy(r->ops[i].address, w.nodes[i].config.self, 20);
+        tkms_prim_ed25519_public(r->ops[i].ed25519, w.nodes[i].ed25519_seed);
+        memcpy(r->ops[i].x25519, w.keys_now[i], 32);
+    }
+    r->t = (uint16_t)tkms_tss_threshold(N);
+    r->r = (uint16_t)(r->t - 1 - (N - 1) / 3);
+    uint64_t c[TKMS_PROTO_RETAINED_MAX];
+    uint32_t cn;
+    retained(c, &cn);
+    if (w.nfinal == 0) {
+        r->source = TKMS_PROTO_DKG_SOURCE;
+    } else {
+        uint64_t f = e - 1 - w.finalized[w.nfinal - 1];
+        r->source = c[(f / 2) % cn]; /* k = 2 */
+        r->source_t = w.ep[r->source].t;
+    }
+}
+
+static void build_view(tkms_proto_chain_view *v, uint64_t height) {
+    memset(v, 0, sizeof *v);
+    uint64_t e = height / BASE.interval;
+    epoch_rec *r = &w.ep[e];
+    v->height = height;
+    v->epoch = e;
+    v->active = e >= 1 && r->snap;
+    v->n = N;
+    memcpy(v->ops, r->ops, sizeof r->ops);
+    v->t = r->t;
+    v->r = r->r;
+    v->source = r->source;
+    v->source_t = r->source_t;
+    v->source_commitments = r->source == TKMS_PROTO_DKG_SOURCE ? NULL : &w.ep[r->source].combined;
+    v->committed = r->committed;
+    v->revealed = r->revealed;
+    v->acked = r->acked;
+    memcpy(v->record_hash, r->record_hash, sizeof r->record_hash);
+    for (size_t i = 0; i < N; i++) {
+        v->dealing[i] = (r->revealed & bit(i)) ? &r->dealing[i] : NULL;
+        v->opened[i] = r->opened[i];
+        v->ack_bitmap[i] = r->ack_bitmap[i];
+        v->record[i] = r->record[i];
+        v->record_len[i] = r->record_len[i];
+    }
+    static uint8_t shares[N][TKMS_PROTO_OPERATORS_MAX][32];
+    for (size_t i = 0; i < N; i++) {
+        memcpy(shares[i], r->opened_share[i], sizeof r->opened_share[i]);
+    }
+    v->opened_share = (const uint8_t(*)[TKMS_PROTO_OPERATORS_MAX][32])shares;
+    v->finalized = r->finalized;
+    memcpy(v->winning_state_hash, r->win, 32);
+    v->winning_dealers = r->dset;
+    v->has_mpk = w.has_mpk;
+    memcpy(v->mpk, w.mpk, 96);
+    v->finalized_version = w.nfinal ? w.finalized[w.nfinal - 1] : 0;
+    retained(v->retained, &v->retained_count);
+    for (uint32_t k = 0; k < v->retained_count; k++) {
+        memcpy(v->retained_state_hash[k], w.ep[v->retained[k]].win, 32);
+    }
+}
+
+/* Finalization in the model: the tally of (hash, mpk, D) reaching t' (EpochLog.confirm). */
+static void confirm(uint64_t e, size_t i, const tkms_proto_action *a) {
+    epoch_rec *r = &w.ep[e];
+    uint8_t *key = r->confirm_key[i];
+    memcpy(key, a->hash, 32);
+    memcpy(key + 32, a->mpk, 96);
+    memcpy(key + 128, &a->arg, 8);
+    r->confirmed_bits |= bit(i);
+    size_t count = 0;
+    for (size_t j = 0; j < N; j++) {
+        count += (r->confirmed_bits & bit(j)) && memcmp(r->confirm_key[j], key, 136) == 0;
+    }
+    if (r->finalized || count < r->t) {
+        return;
+    }
+    r->finalized = true;
+    memcpy(r->win, a->hash, 32);
+    r->dset = a->arg;
+    if (!w.has_mpk) {
+        w.has_mpk = true;
+        memcpy(w.mpk, a->mpk, 96);
+    }
+    assert_memory_equal(w.mpk, a->mpk, 96); /* one MPK, ever */
+    w.finalized[w.nfinal++] = e;
+    if (r->source != TKMS_PROTO_DKG_SOURCE) {
+        w.m_source = r->source > w.m_source ? r->source : w.m_source;
+    }
+    /* the model's combined commitments over D (sum, or Lagrange over D's points) */
+    const tkms_proto_commitments *cs[N];
+    tkms_bls_fr xs[N], lambdas[N];
+    size_t m = 0;
+    for (size_t d = 0; d < N; d++) {
+        if (r->dset & bit(d)) {
+            cs[m] = &r->dealing[d];
+            assert_int_equal(tkms_tss_point_from_address(&xs[m], r->ops[d].address), TKMS_OK);
+            m++;
+        }
+    }
+    if (r->source != TKMS_PROTO_DKG_SOURCE) {
+        assert_int_equal(tkms_tss_lagrange_at_zero_vartime(lambdas, xs, m), TKMS_OK);
+    }
+    tkms_proto_group_bls()->combine(&r->combined, cs,
+                                    r->source == TKMS_PROTO_DKG_SOURCE ? NULL : lambdas, m);
+}
+
+static void reveal(uint64_t e, size_t i, const tkms_proto_chain_view *v) {
+    epoch_rec *r = &w.ep[e];
+    uint8_t buf[TKMS_PROTO_RECORD_BYTES_MAX];
+    size_t len;
+    assert_int_equal(tkms_proto_own_record(buf, sizeof buf, &len, &w.nodes[i],
+                                           tkms_proto_group_bls(), v),
+                     TKMS_OK);
+    tkms_proto_record rec;
+    assert_int_equal(tkms_proto_record_decode(&rec, buf, len), TKMS_OK);
+    r->dealing[i].t = rec.header.threshold;
+    memcpy(r->dealing[i].c, rec.commitments, sizeof rec.commitments);
+    r->revealed |= bit(i);
+    free(r->record[i]);
+    r->record[i] = malloc(len);
+    memcpy(r->record[i], buf, len);
+    r->record_len[i] = len;
+}
+
+/* Executes node i's actions in order; PERSIST round-trips the state through its encoding. */
+static void execute(size_t i, const tkms_proto_actions *acts, const tkms_proto_chain_view *v) {
+    uint64_t e = v->epoch;
+    epoch_rec *r = &w.ep[e];
+    for (uint32_t k = 0; k < acts->count; k++) {
+        const tkms_proto_action *a = &acts->a[k];
+        switch (a->kind) {
+        case TKMS_PROTO_ACT_PERSIST: {
+            size_t n = tkms_proto_state_encoded_bytes();
+            uint8_t *buf = malloc(n);
+            tkms_proto_state_encode(buf, &w.nodes[i]);
+            tkms_proto_state_wipe(&w.nodes[i]);
+            assert_int_equal(tkms_proto_state_decode(&w.nodes[i], buf, n), TKMS_OK);
+            uint8_t *again = malloc(n); /* decode(encode(s)) encodes to the same bytes */
+            tkms_proto_state_encode(again, &w.nodes[i]);
+            assert_memory_equal(buf, again, n);
+            assert_int_equal(tkms_proto_state_decode(&w.nodes[i], buf, n - 1),
+                             TKMS_ERR_PROTO_STATE_DECODE);
+            assert_int_equal(tkms_proto_state_decode(&w.nodes[i], buf, n), TKMS_OK);
+            free(again);
+            free(buf);
+            break;
+        }
+        case TKMS_PROTO_ACT_TX_COMMIT:
+            r->committed |= bit(i);
+            memcpy(r->record_hash[i], a->hash, 32);
+            break;
+        case TKMS_PROTO_ACT_TX_REVEAL:
+            reveal(e, i, v);
+            break;
+        case TKMS_PROTO_ACT_TX_ACK:
+            r->acked |= bit(i);
+            r->ack_bitmap[i] = a->arg;
+            break;
+        case TKMS_PROTO_ACT_TX_OPEN:
+            for (uint32_t j = 0; j < a->count; j++) {
+                for (size_t p = 0; p < N; p++) {
+                    if (memcmp(r->ops[p].address, a->players[j], 20) == 0) {
+                        r->opened[i] |= bit(p);
+                        memcpy(r->opened_share[i][p], a->shares[j], 32);
+                    }
+                }
+            }
+            break;
+        case TKMS_PROTO_ACT_TX_CONFIRM:
+            confirm(e, i, a);
+            break;
+        case TKMS_PROTO_ACT_TX_SET_EPOCH_KEY:
+            memcpy(w.keys_now[i], a->key, 32);
+            break;
+        case TKMS_PROTO_ACT_ALERT:
+            fail_msg("node %zu alert at height %llu: %s", i, (unsigned long long)v->height,
+                     a->reason);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int cmp_address(const void *a, const void *b) {
+    return memcmp(a, b, 20);
+}
+
+static void test_dkg_and_reshares(void **state) {
+    (void)state;
+    uint8_t addrs[N][20];
+    for (size_t i = 0; i < N; i++) {
+        tu_rng_bytes(&prng, addrs[i], 20);
+    }
+    qsort(addrs, N, 20, cmp_address);
+    for (size_t i = 0; i < N; i++) {
+        tkms_proto_config cfg = BASE;
+        memcpy(cfg.self, addrs[i], 20);
+        uint8_t seed[32], drbg[32];
+        tu_rng_bytes(&prng, seed, 32);
+        tu_rng_bytes(&prng, drbg, 32);
+        tkms_proto_init(&w.nodes[i], &cfg, seed, drbg);
+        memcpy(w.keys_now[i], w.nodes[i].keys[0].pub, 32);
+    }
+    uint64_t last = BASE.interval * (EPOCHS + 1);
+    for (uint64_t head = BASE.interval; head < last; head++) {
+        uint64_t final = head - C_DEPTH;
+        if (head % BASE.interval == 0) {
+            snapshot(head / BASE.interval);
+        }
+        for (size_t i = 0; i < N; i++) {
+            tkms_proto_chain_view v;
+            tkms_proto_actions acts;
+            build_view(&v, final);
+            tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &v};
+            assert_int_equal(tkms_proto_step(&w.nodes[i], tkms_proto_group_bls(), &ev, &acts),
+                             TKMS_OK);
+            execute(i, &acts, &v);
+        }
+    }
+    assert_int_equal(w.nfinal, EPOCHS);
+    /* every node holds the newest version, activated, and t shares give the app key */
+    uint64_t newest = w.finalized[w.nfinal - 1];
+    tkms_bls_g1 h1, partials[N], sk;
+    tkms_bls_fr xs[N];
+    assert_int_equal(tkms_tss_h1(&h1, (const uint8_t *)"my-app", 6), TKMS_OK);
+    for (size_t i = 0; i < N; i++) {
+        const tkms_proto_version *ver = tkms_proto_version_get(&w.nodes[i], newest);
+        assert_non_null(ver);
+        assert_int_equal(ver->status, TKMS_PROTO_VERSION_ACTIVE);
+        tkms_tss_partial_sign(&partials[i], &ver->share, &h1);
+        assert_int_equal(tkms_tss_point_from_address(&xs[i], addrs[i]), TKMS_OK);
+    }
+    uint32_t t = tkms_tss_threshold(N);
+    assert_int_equal(tkms_tss_partials_combine(&sk, partials + 1, xs + 1, t), TKMS_OK);
+    tkms_bls_g2 mpk;
+    assert_int_equal(tkms_bls_g2_decode(&mpk, w.mpk), TKMS_OK);
+    assert_true(tkms_tss_app_key_verify_vartime(&sk, &h1, &mpk));
+    for (size_t e = 0; e < EPOCHS + 2; e++) {
+        for (size_t i = 0; i < N; i++) {
+            free(w.ep[e].record[i]);
+        }
+    }
+}
+
+int main(void) {
+    uint64_t seed = tu_seed();
+    printf("# seed %llu (TKMS_TEST_SEED)\n", (unsigned long long)seed);
+    tu_rng_seed(&prng, seed);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_dkg_and_reshares)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
