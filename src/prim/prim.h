@@ -1,8 +1,9 @@
 /*
- * prim.h — hash primitives that no Debian library provides in the form tkms needs.
+ * prim.h — cryptographic primitives: our own Keccak-256 (no Debian library has Ethereum's),
+ * and thin fixed-algorithm wrappers over OpenSSL 3 (second half of this header).
  *
  * Contract
- * - For now only Keccak-256 as Ethereum uses it: keccak-f[1600], rate 136 bytes, the
+ * - Keccak-256 as Ethereum uses it: keccak-f[1600], rate 136 bytes, the
  *   original Keccak padding 0x01 … 0x80 (NOT SHA3-256, whose domain byte is 0x06).
  *   Used for function selectors, event topics, addresses and transaction hashes
  *   (chain.md "Node-side chain access").

@@ -35,8 +35,7 @@ static void test_known_answers(void **state) {
 }
 
 /* Hashes msg in random-sized pieces (including empty ones) and compares to one-shot. */
-static void check_incremental(tu_rng *rng, const uint8_t *msg, size_t len,
-                              const uint8_t want[32]) {
+static void check_incremental(tu_rng *rng, const uint8_t *msg, size_t len, const uint8_t want[32]) {
     tkms_prim_keccak256_ctx ctx;
     tkms_prim_keccak256_init(&ctx);
     size_t done = 0;
@@ -90,7 +89,7 @@ static void test_noble_vectors(void **state) {
     free(text);
 }
 
-/* Address of the secp256k1 key 0x01…01 (libraries.md): keccak of the public key. */
+/* The keccak256 vectors of the EigenX KMS reference (shared/vectors/eigenx.json, copied). */
 static void test_eigenx_vectors(void **state) {
     (void)state;
     size_t len = 0;
