@@ -11,6 +11,8 @@ static const tkms_cli_command commands[] = {
     {"chain", tkms_cli_chain, "deploy the tkms contracts (KmsRegistry, EpochLog, AppController)"},
     {"operator", tkms_cli_operator, "operator keys, allow-listing and registration"},
     {"app", tkms_cli_app, "create apps and publish their releases"},
+    {"ibe", tkms_cli_ibe, "encrypt to an app id with the master public key, or decrypt"},
+    {"mnemonic", tkms_cli_mnemonic, "an app's BIP-39 mnemonic and addresses from its key"},
 };
 
 static void usage(FILE *out) {
