@@ -403,7 +403,7 @@ static void replay_key(uint8_t key[32], const json_t *p) {
     }
     char *canon = json_dumps(parts, JSON_COMPACT | JSON_ENCODE_ANY);
     TKMS_ASSERT(canon != NULL);
-    attest_sha256(key, (const uint8_t *)canon, strlen(canon), NULL, 0);
+    tkms_prim_sha256(key, (const uint8_t *)canon, strlen(canon));
     free(canon);
     json_decref(parts);
 }

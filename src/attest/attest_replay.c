@@ -66,7 +66,8 @@ void attest_replay_free(attest_replay *replay) {
 tkms_err attest_replay_check_insert(attest_replay *replay, tkms_attest_error *error,
                                     const uint8_t key[32], int64_t expires_at, int64_t now) {
     uint8_t digest[32];
-    attest_sha256(digest, replay->salt, sizeof replay->salt, key, 32);
+    const tkms_prim_buf parts[] = {{replay->salt, sizeof replay->salt}, {key, 32}};
+    tkms_prim_sha256_parts(digest, parts, 2);
     uint64_t h = 0;
     memcpy(&h, digest + 16, sizeof h);
     replay_entry *bucket = replay->entries + (h & (replay->bucket_count - 1)) * REPLAY_WAYS;

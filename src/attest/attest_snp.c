@@ -126,7 +126,7 @@ static tkms_err vek_from_chain(attest_snp_vek *vek, tkms_attest_error *error,
                              i, TKMS_ATTEST_SNP_CERT_BYTES_MAX);
             break;
         }
-        attest_sha256(fp[i], der[i], der_len[i], NULL, 0);
+        tkms_prim_sha256(fp[i], der[i], der_len[i]);
         hit = chain_cache_get(vek, ctx, fp[i], signer);
     }
     if (rc == TKMS_OK && !hit) {
@@ -342,7 +342,7 @@ static tkms_err check_init_data(tkms_attest_claims *claims, tkms_attest_error *e
     }
     uint8_t digest[48];
     char want[33], found[ATTEST_QUOTE_BYTES];
-    attest_sha384(digest, init, init_len);
+    tkms_prim_sha384(digest, init, init_len);
     attest_hex(want, digest, 16);
     if (CRYPTO_memcmp(want, r->report_data + 32, 32) != 0) {
         attest_quote(found, (const char *)r->report_data + 32, 32);

@@ -103,7 +103,7 @@ tkms_err attest_snp_cert_decode(X509 **out, uint8_t fingerprint[32], tkms_attest
                            "most %d bytes",
                            index, TKMS_ATTEST_SNP_CERT_BYTES_MAX);
     }
-    attest_sha256(fingerprint, der, der_len, NULL, 0);
+    tkms_prim_sha256(fingerprint, der, der_len);
     tkms_err rc = attest_snp_cert_parse_der(out, error, der, der_len, index);
     free(der);
     return rc;

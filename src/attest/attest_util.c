@@ -311,25 +311,6 @@ const EVP_MD *attest_md_sha384(void) {
     return md_sha384;
 }
 
-void attest_sha256(uint8_t out[32], const uint8_t *a, size_t a_len, const uint8_t *b,
-                   size_t b_len) {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    TKMS_ASSERT(md != NULL);
-    TKMS_ASSERT(EVP_DigestInit_ex(md, attest_md_sha256(), NULL) == 1);
-    TKMS_ASSERT(a_len == 0 || EVP_DigestUpdate(md, a, a_len) == 1);
-    TKMS_ASSERT(b_len == 0 || EVP_DigestUpdate(md, b, b_len) == 1);
-    TKMS_ASSERT(EVP_DigestFinal_ex(md, out, &n) == 1);
-    TKMS_ASSERT(n == 32);
-    EVP_MD_CTX_free(md);
-}
-
-void attest_sha384(uint8_t out[48], const uint8_t *in, size_t len) {
-    unsigned int n = 0;
-    TKMS_ASSERT(EVP_Digest(in, len, out, &n, attest_md_sha384(), NULL) == 1);
-    TKMS_ASSERT(n == 48);
-}
-
 /* ---- Claims ----------------------------------------------------------------------------- */
 
 const char *attest_claims_strdup(tkms_attest_claims *claims, const char *s, size_t len) {
@@ -364,5 +345,7 @@ TKMS_EXPORT void tkms_attest_binding_from_request(tkms_attest_binding *out,
                                                   size_t extra_data_len) {
     memset(out, 0, sizeof *out);
     out->kind = TKMS_ATTEST_BINDING_HASH;
-    attest_sha256(out->hash, rsa_pubkey_pem, rsa_pubkey_pem_len, extra_data, extra_data_len);
+    const tkms_prim_buf parts[] = {{rsa_pubkey_pem, rsa_pubkey_pem_len},
+                                   {extra_data, extra_data_len}};
+    tkms_prim_sha256_parts(out->hash, parts, 2);
 }

@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "attest/attest.h"
+#include "prim/prim.h"
 
 /* ---- Errors and text (attest_util.c) ------------------------------------------------- */
 
@@ -58,11 +59,10 @@ bool attest_json_copy_string(char *out, size_t cap, const json_t *obj, const cha
 /* Reads a dotted path ("submods.gce.instance_name") below obj; NULL when absent. */
 const json_t *attest_json_path(const json_t *obj, const char *path);
 
-/* SHA-256 / SHA-384 fetched once per process (shared, never freed). */
+/* SHA-256 / SHA-384 fetched once per process (shared, never freed), for the signature
+ * verifications; plain hashing goes through prim (tkms_prim_sha256*, tkms_prim_sha384). */
 const EVP_MD *attest_md_sha256(void);
 const EVP_MD *attest_md_sha384(void);
-void attest_sha256(uint8_t out[32], const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
-void attest_sha384(uint8_t out[48], const uint8_t *in, size_t len);
 
 /* Copies len bytes plus a NUL into the claims arena; NULL when it is full. */
 const char *attest_claims_strdup(tkms_attest_claims *claims, const char *s, size_t len);
