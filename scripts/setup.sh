@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev valgrind
     libssl-dev libsecp256k1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
-    libsqlite3-dev libcmocka-dev wrk ca-certificates python3
+    libsqlite3-dev libcmocka-dev zlib1g-dev wrk ca-certificates python3
 )
 
 SUDO=""

@@ -38,5 +38,6 @@ int tkms_cli_operator(int argc, char **argv); /* cmd_operator.c: keygen, allow, 
 int tkms_cli_app(int argc, char **argv);      /* cmd_app.c: create, release */
 int tkms_cli_ibe(int argc, char **argv);      /* cmd_ibe.c: encrypt, decrypt (offline) */
 int tkms_cli_mnemonic(int argc, char **argv); /* cmd_mnemonic.c: an app's mnemonic */
+int tkms_cli_attest(int argc, char **argv);   /* cmd_attest.c: verify evidence */
 
 #endif

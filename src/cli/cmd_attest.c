@@ -27,13 +27,9 @@
 #include <jansson.h>
 
 #include "attest/attest.h"
-#if __has_include("cli/cli.h")
 #include "cli/cli.h"
 _Static_assert(TKMS_CLI_EXIT_OK == 0 && TKMS_CLI_EXIT_USAGE == 1 && TKMS_CLI_EXIT_FAILED == 2,
                "the exit statuses below are cli.h's");
-#endif
-
-int tkms_cli_attest(int argc, char **argv);
 
 #define FILE_BYTES_MAX (4 * 1024 * 1024)
 #define ROOTS_FILES_MAX 16

@@ -13,6 +13,7 @@ static const tkms_cli_command commands[] = {
     {"app", tkms_cli_app, "create apps and publish their releases"},
     {"ibe", tkms_cli_ibe, "encrypt to an app id with the master public key, or decrypt"},
     {"mnemonic", tkms_cli_mnemonic, "an app's BIP-39 mnemonic and addresses from its key"},
+    {"attest", tkms_cli_attest, "verify TEE attestation evidence (gcp, sev-snp), print the claims"},
 };
 
 static void usage(FILE *out) {
