@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/tkms_assert.h"
+#include "common/tkms_bytes.h"
 #include "prim/prim.h"
 #include "proto/wire.h"
 
@@ -33,35 +34,9 @@ static const char PEER_TAG[] = "tkms-peer-v1"; /* 12 bytes, no NUL */
 #define TO_ALL 0
 #define TO_ONE 1
 
-static uint32_t get_be32(const uint8_t *p) {
-    TKMS_ASSERT(p != NULL);
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
-static uint64_t get_be64(const uint8_t *p) {
-    TKMS_ASSERT(p != NULL);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
 
-static void put_be32(uint8_t *p, uint32_t v) {
-    TKMS_ASSERT(p != NULL);
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-    }
-    TKMS_ASSERT(get_be32(p) == v);
-}
 
-static void put_be64(uint8_t *p, uint64_t v) {
-    TKMS_ASSERT(p != NULL);
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-    TKMS_ASSERT(get_be64(p) == v);
-}
 
 static bool is_zero(const uint8_t *p, size_t n) {
     TKMS_ASSERT(p != NULL);
@@ -105,12 +80,12 @@ static size_t body_bytes(const tkms_proto_envelope *env) {
 static size_t fields_write(uint8_t *out, const tkms_proto_envelope *env) {
     size_t body_len = body_bytes(env);
     out[0] = env->version;
-    put_be64(out + 1, env->epoch);
+    tkms_store_be64(out + 1, env->epoch);
     out[9] = env->type;
     memcpy(out + 10, env->from, TKMS_PROTO_ADDRESS_BYTES);
     out[30] = env->to_all ? TO_ALL : TO_ONE;
     memcpy(out + 31, env->to, TKMS_PROTO_ADDRESS_BYTES);
-    put_be32(out + 51, (uint32_t)body_len);
+    tkms_store_be32(out + 51, (uint32_t)body_len);
     uint8_t *body = out + TKMS_PROTO_ENVELOPE_HEADER_BYTES;
     if (env->type == TKMS_PROTO_ENVELOPE_FETCH) {
         memcpy(body, env->body.record_hash, TKMS_PROTO_HASH_BYTES);
@@ -161,7 +136,7 @@ static tkms_err decode_fixed(tkms_proto_envelope *env, uint32_t *body_len, const
         return TKMS_ERR_PROTO_ENVELOPE_TRUNCATED;
     }
     env->version = in[0];
-    env->epoch = get_be64(in + 1);
+    env->epoch = tkms_load_be64(in + 1);
     if (env->epoch > (uint64_t)TKMS_PROTO_ENVELOPE_EPOCH_MAX) {
         return TKMS_ERR_PROTO_ENVELOPE_EPOCH_RANGE;
     }
@@ -178,7 +153,7 @@ static tkms_err decode_fixed(tkms_proto_envelope *env, uint32_t *body_len, const
     if (env->to_all && !is_zero(env->to, TKMS_PROTO_ADDRESS_BYTES)) {
         return TKMS_ERR_PROTO_ENVELOPE_TO; /* "*" has one encoding only */
     }
-    *body_len = get_be32(in + 51);
+    *body_len = tkms_load_be32(in + 51);
     return TKMS_OK;
 }
 
@@ -246,7 +221,7 @@ static size_t signed_message(uint8_t *out, const tkms_proto_domain *domain,
                              const tkms_proto_envelope *env) {
     TKMS_ASSERT(domain != NULL && env != NULL);
     memcpy(out, PEER_TAG, sizeof PEER_TAG - 1);
-    put_be64(out + sizeof PEER_TAG - 1, domain->chain_id);
+    tkms_store_be64(out + sizeof PEER_TAG - 1, domain->chain_id);
     memcpy(out + sizeof PEER_TAG - 1 + 8, domain->epoch_log, TKMS_PROTO_ADDRESS_BYTES);
     size_t len = PEER_PREFIX_BYTES + fields_write(out + PEER_PREFIX_BYTES, env);
     TKMS_ASSERT(len <= PEER_PREFIX_BYTES + TKMS_PROTO_ENVELOPE_BYTES_MAX);
@@ -538,7 +513,7 @@ static size_t json_fields_to_binary(uint8_t *out, const json_fields *f) {
     TKMS_ASSERT(f->body_len <= TKMS_PROTO_RECORD_BYTES_MAX);
     TKMS_ASSERT(f->epoch <= (uint64_t)TKMS_PROTO_ENVELOPE_EPOCH_MAX);
     out[0] = TKMS_PROTO_ENVELOPE_VERSION;
-    put_be64(out + 1, f->epoch);
+    tkms_store_be64(out + 1, f->epoch);
     out[9] = f->type;
     memcpy(out + 10, f->from, TKMS_PROTO_ADDRESS_BYTES);
     out[30] = f->to_all ? TO_ALL : TO_ONE;
@@ -546,7 +521,7 @@ static size_t json_fields_to_binary(uint8_t *out, const json_fields *f) {
     if (!f->to_all) {
         memcpy(out + 31, f->to, TKMS_PROTO_ADDRESS_BYTES);
     }
-    put_be32(out + 51, (uint32_t)f->body_len);
+    tkms_store_be32(out + 51, (uint32_t)f->body_len);
     memcpy(out + TKMS_PROTO_ENVELOPE_HEADER_BYTES, f->body, f->body_len);
     size_t off = TKMS_PROTO_ENVELOPE_HEADER_BYTES + f->body_len;
     memcpy(out + off, f->sig, TKMS_PROTO_SIGNATURE_BYTES);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/tkms_assert.h"
+#include "common/tkms_bytes.h"
 #include "common/tkms_ct.h"
 #include "prim/prim.h"
 #include "proto/wire.h"
@@ -36,34 +37,9 @@ _Static_assert(TKMS_PROTO_RECORD_BYTES_MAX <= UINT32_MAX, "fits the envelope's b
 
 static const char RECORD_TAG[] = "tkms-record-v1"; /* 14 bytes, no NUL */
 
-static uint16_t get_be16(const uint8_t *p) {
-    TKMS_ASSERT(p != NULL);
-    return (uint16_t)((uint16_t)(p[0] << 8) | p[1]);
-}
 
-static uint64_t get_be64(const uint8_t *p) {
-    TKMS_ASSERT(p != NULL);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
 
-static void put_be16(uint8_t *p, uint16_t v) {
-    TKMS_ASSERT(p != NULL);
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    TKMS_ASSERT(get_be16(p) == v);
-}
 
-static void put_be64(uint8_t *p, uint64_t v) {
-    TKMS_ASSERT(p != NULL);
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-    TKMS_ASSERT(get_be64(p) == v);
-}
 
 /* The invariant every record in memory must satisfy before it is encoded or hashed. */
 static bool record_is_well_formed(const tkms_proto_record *r) {
@@ -79,11 +55,11 @@ static void header_write(uint8_t out[TKMS_PROTO_RECORD_HEADER_BYTES],
     TKMS_ASSERT(h->version == TKMS_PROTO_RECORD_VERSION);
     TKMS_ASSERT(out != NULL);
     out[0] = h->version;
-    put_be64(out + 1, h->epoch);
+    tkms_store_be64(out + 1, h->epoch);
     memcpy(out + 9, h->dealer, TKMS_PROTO_ADDRESS_BYTES);
-    put_be64(out + 29, h->source);
-    put_be16(out + 37, h->threshold);
-    TKMS_ASSERT(get_be16(out + 37) == h->threshold);
+    tkms_store_be64(out + 29, h->source);
+    tkms_store_be16(out + 37, h->threshold);
+    TKMS_ASSERT(tkms_load_be16(out + 37) == h->threshold);
 }
 
 /* ---- codec ------------------------------------------------------------------------ */
@@ -109,7 +85,7 @@ TKMS_EXPORT tkms_err tkms_proto_record_encode(uint8_t *out, size_t out_max, size
     off += TKMS_PROTO_RECORD_HEADER_BYTES;
     memcpy(out + off, r->commitments, t * TKMS_PROTO_COMMITMENT_BYTES);
     off += t * TKMS_PROTO_COMMITMENT_BYTES;
-    put_be16(out + off, r->players);
+    tkms_store_be16(out + off, r->players);
     off += 2;
     memcpy(out + off, r->sealed, n * TKMS_PROTO_SEALED_BYTES);
     off += n * TKMS_PROTO_SEALED_BYTES;
@@ -132,10 +108,10 @@ static tkms_err decode_header(tkms_proto_record_header *h, const uint8_t *in, si
         return TKMS_ERR_PROTO_RECORD_TRUNCATED;
     }
     h->version = in[0];
-    h->epoch = get_be64(in + 1);
+    h->epoch = tkms_load_be64(in + 1);
     memcpy(h->dealer, in + 9, TKMS_PROTO_ADDRESS_BYTES);
-    h->source = get_be64(in + 29);
-    h->threshold = get_be16(in + 37);
+    h->source = tkms_load_be64(in + 29);
+    h->threshold = tkms_load_be16(in + 37);
     if (h->threshold == 0 || h->threshold > TKMS_PROTO_RECORD_THRESHOLD_MAX) {
         return TKMS_ERR_PROTO_RECORD_THRESHOLD_RANGE;
     }
@@ -151,7 +127,7 @@ static tkms_err decode_body(tkms_proto_record *r, const uint8_t *in, size_t len)
     if (len < off + 2) {
         return TKMS_ERR_PROTO_RECORD_TRUNCATED;
     }
-    uint16_t n = get_be16(in + off);
+    uint16_t n = tkms_load_be16(in + off);
     if (n == 0 || n > TKMS_PROTO_RECORD_PLAYERS_MAX) {
         return TKMS_ERR_PROTO_RECORD_PLAYERS_RANGE;
     }
@@ -200,7 +176,7 @@ TKMS_EXPORT void tkms_proto_record_header_hash(
     TKMS_ASSERT(out != NULL && domain != NULL && header != NULL);
     TKMS_ASSERT(commitments_hash != NULL && sealed_hash != NULL);
     uint8_t chain_id[8], head[TKMS_PROTO_RECORD_HEADER_BYTES];
-    put_be64(chain_id, domain->chain_id);
+    tkms_store_be64(chain_id, domain->chain_id);
     header_write(head, header);
     const tkms_prim_buf parts[6] = {
         {(const uint8_t *)RECORD_TAG, sizeof RECORD_TAG - 1},
@@ -373,7 +349,7 @@ TKMS_EXPORT void tkms_proto_record_share_aad(
     const uint8_t commitments_hash[TKMS_PROTO_HASH_BYTES]) {
     TKMS_ASSERT(out != NULL && dealer != NULL);
     TKMS_ASSERT(player != NULL && commitments_hash != NULL);
-    put_be64(out, epoch);
+    tkms_store_be64(out, epoch);
     memcpy(out + 8, dealer, TKMS_PROTO_ADDRESS_BYTES);
     memcpy(out + 28, player, TKMS_PROTO_ADDRESS_BYTES);
     memcpy(out + 48, commitments_hash, TKMS_PROTO_HASH_BYTES);

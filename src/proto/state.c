@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/tkms_assert.h"
+#include "common/tkms_bytes.h"
 #include "common/tkms_ct.h"
 #include "prim/prim.h"
 #include "proto/internal.h"
@@ -22,9 +23,7 @@ void proto_drbg_block(uint8_t out[32], const uint8_t key[32], uint64_t counter,
     uint8_t msg[8 + 32];
     size_t label_len = strlen(label);
     TKMS_ASSERT(label_len <= 32);
-    for (int i = 0; i < 8; i++) {
-        msg[i] = (uint8_t)(counter >> (56 - 8 * i));
-    }
+    tkms_store_be64(msg, counter);
     memcpy(msg + 8, label, label_len);
     tkms_prim_hmac_sha256(out, key, 32, msg, 8 + label_len);
 }
@@ -124,12 +123,9 @@ TKMS_EXPORT void tkms_proto_state_hash(uint8_t out[32], const tkms_proto_config 
                                        const uint8_t (*dealers)[20], size_t dealer_count) {
     static const char TAG[] = "tkms-confirm-v1";
     uint8_t be[3][8];
-    uint64_t vals[3] = {config->chain_id, epoch, source};
-    for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < 8; i++) {
-            be[k][i] = (uint8_t)(vals[k] >> (56 - 8 * i));
-        }
-    }
+    tkms_store_be64(be[0], config->chain_id);
+    tkms_store_be64(be[1], epoch);
+    tkms_store_be64(be[2], source);
     TKMS_ASSERT(combined->t >= 1 && combined->t <= TKMS_TSS_THRESHOLD_MAX);
     tkms_prim_buf parts[7] = {
         {(const uint8_t *)TAG, sizeof TAG - 1},
@@ -165,9 +161,7 @@ static void put(cursor *c, const void *v, size_t n) {
 
 static void put64(cursor *c, uint64_t v) {
     uint8_t b[8];
-    for (int i = 0; i < 8; i++) {
-        b[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
+    tkms_store_be64(b, v);
     put(c, b, 8);
 }
 
@@ -183,12 +177,8 @@ static void get(cursor *c, void *v, size_t n) {
 
 static uint64_t get64(cursor *c) {
     uint8_t b[8];
-    uint64_t v = 0;
     get(c, b, 8);
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | b[i];
-    }
-    return v;
+    return tkms_load_be64(b);
 }
 
 /* One walker for both directions keeps encode and decode in lockstep. */

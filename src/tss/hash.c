@@ -5,15 +5,16 @@
  * hash of protocol.md §4.3 instead.
  */
 #include "common/tkms_assert.h"
+#include "common/tkms_bytes.h"
 #include "prim/prim.h"
 #include "tss/tss.h"
 
 TKMS_EXPORT void tkms_tss_commitment_hash_bytes(uint8_t out[TKMS_TSS_HASH_BYTES],
                                                 const uint8_t *encoded, size_t len,
                                                 const uint64_t *version) {
-    uint8_t be[8];
-    for (int i = 0; version != NULL && i < 8; i++) {
-        be[i] = (uint8_t)(*version >> (56 - 8 * i));
+    uint8_t be[8] = {0};
+    if (version != NULL) {
+        tkms_store_be64(be, *version);
     }
     tkms_prim_buf parts[2] = {{encoded, len}, {be, sizeof be}};
     tkms_prim_sha256_parts(out, parts, version != NULL ? 2 : 1);
