@@ -8,8 +8,8 @@
  *   branches on nor indexes memory by its inputs' values (lengths and counts are public).
  *   `_vartime` functions take public data only (commitments, public keys, verification).
  * - Outputs first, then inputs; outputs may alias inputs. Infallible arithmetic returns
- *   void, predicates return bool, fallible calls return tkms_err and zero their outputs on
- *   failure.
+ *   void, predicates return bool, fallible calls return tkms_err and leave a neutral output
+ *   on failure (zero scalars, the identity point), never a half-decoded value.
  * - Points are held in homogeneous projective coordinates (X:Y:Z), Z = 0 is the identity;
  *   field elements in Montgomery form. The structs are plain data: copy them freely,
  *   but only through these functions do they mean anything.
