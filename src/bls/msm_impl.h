@@ -92,7 +92,19 @@ static void EC_NAME(msm_chunk_vartime)(EC_POINT *out, const EC_POINT *points,
         return;
     }
     size_t c = EC_NAME(msm_window)(m);
-    size_t windows = 256 / c + 1; /* one more than 255/c for the final carry */
+    /* only as many windows as the largest scalar needs (public): batch-verification
+       coefficients are 128-bit, Lagrange coefficients full size; +1 for the final carry */
+    size_t bits = 1;
+    for (size_t j = 0; j < m; j++) {
+        for (size_t l = 4; l-- > 0;) {
+            if (scalars[index[j]][l] != 0) {
+                size_t b = 64 * l + 64 - (size_t)__builtin_clzll(scalars[index[j]][l]);
+                bits = b > bits ? b : bits;
+                break;
+            }
+        }
+    }
+    size_t windows = bits / c + 1;
     size_t nb = (size_t)1 << (c - 1);
     TKMS_ASSERT(c <= MSM_WINDOW_MAX && windows <= MSM_DIGITS_MAX);
     for (size_t j = 0; j < m; j++) {
@@ -104,26 +116,40 @@ static void EC_NAME(msm_chunk_vartime)(EC_POINT *out, const EC_POINT *points,
         for (size_t d = 0; d < c; d++) {
             EC_NAME(dbl)(&acc, &acc);
         }
-        for (size_t b = 0; b < nb; b++) {
-            EC_NAME(identity_set)(&buckets[b]);
-        }
+        bool used[1 << (MSM_WINDOW_MAX - 1)] = {false};
         for (size_t j = 0; j < m; j++) {
             int d = digits[j][w];
-            if (d > 0) {
-                EC_NAME(add_affine)(&buckets[d - 1], &buckets[d - 1], &affine[j]);
-            } else if (d < 0) {
-                EC_AFFINE neg = affine[j];
-                F_NEG(&neg.y, &neg.y);
-                EC_NAME(add_affine)(&buckets[-d - 1], &buckets[-d - 1], &neg);
+            if (d == 0) {
+                continue;
+            }
+            size_t b = (size_t)(d > 0 ? d : -d) - 1;
+            EC_AFFINE q = affine[j];
+            if (d < 0) {
+                F_NEG(&q.y, &q.y);
+            }
+            if (used[b]) {
+                EC_NAME(add_affine)(&buckets[b], &buckets[b], &q);
+            } else {
+                EC_NAME(from_affine)(&buckets[b], &q); /* first point: no addition */
+                used[b] = true;
             }
         }
-        /* Σ (b + 1)·bucket[b] by running sums. */
+        /* Σ (b + 1)·bucket[b] by running sums, skipping empty buckets (public digits). */
         EC_POINT running, sum;
-        EC_NAME(identity_set)(&running);
+        bool started = false;
         EC_NAME(identity_set)(&sum);
         for (size_t b = nb; b-- > 0;) {
-            EC_NAME(add)(&running, &running, &buckets[b]);
-            EC_NAME(add)(&sum, &sum, &running);
+            if (used[b]) {
+                if (started) {
+                    EC_NAME(add)(&running, &running, &buckets[b]);
+                } else {
+                    running = buckets[b];
+                    started = true;
+                }
+            }
+            if (started) {
+                EC_NAME(add)(&sum, &sum, &running);
+            }
         }
         EC_NAME(add)(&acc, &acc, &sum);
     }
