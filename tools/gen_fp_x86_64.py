@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generates src/bls/fp_x86_64.S: the x86-64 (BMI2 + ADX) Montgomery kernels for the
-BLS12-381 base field Fp (6 x 64-bit limbs, R = 2^384). Re-run after editing:
+BLS12-381 base field Fp (6 x 64-bit limbs, R = 2^384) and the Montgomery product of the
+scalar field Fr (4 limbs, R = 2^256). Re-run after editing:
     python3 tools/gen_fp_x86_64.py > src/bls/fp_x86_64.S
 
 The carry chains are generated here, not typed by hand: mulx leaves the flags alone,
@@ -23,13 +24,20 @@ Functions (System V ABI; declared in src/bls/internal.h; inputs < p unless noted
                                               exact products with two reductions (lazy
                                               reduction, as blst's mul_mont_384x); out may
                                               alias a or b
+    tkms_bls_fr_mul_adx(out[4], a[4], b[4])   Fr Montgomery product, inputs < r, out < r,
+                                              out may alias: gen_mul instantiated for the
+                                              4-limb modulus r (the Field FR below)
 
 Why no carry limb: p < 2^381, so the CIOS running sum stays below 2p < 2^382 and each
 7-limb intermediate (T + a b_i or T + q p) is below 2^446: the last `adc $0` of a row never
-carries out, and no adox chain carries out of the top limb. The script checks these
-claims while it simulates every function (a small interpreter for the emitted
-instructions that also tracks where each flag came from and fails on a lost carry or a
-chain started on unknown flags) on edge and random inputs, before printing anything.
+carries out, and no adox chain carries out of the top limb. In general, for an n-limb
+modulus m < 2^(64n-1), a, b < m and T < 2m: T + a b_i + q m < 2m + 2m(2^64-1)
+= 2m 2^64 <= 2^(64(n+1)), so the n+1 limb window never overflows, and the next T (that
+sum / 2^64) is again < 2m. Fr's r < 2^255 meets this with one bit to spare (Fp has three).
+Each chain only adds, so neither can carry out of a window whose total does not. The
+script checks these claims while it simulates every function (a small interpreter for the
+emitted instructions that also tracks where each flag came from and fails on a lost carry
+or a chain started on unknown flags) on edge and random inputs, before printing anything.
 """
 import random
 import sys
@@ -42,6 +50,28 @@ N0 = (-pow(P, -1, W)) % W
 assert N0 == 0x89f3fffcfffcfffd
 assert P < 2**381  # the no-final-carry argument above
 P_LIMBS = [(P >> (64 * i)) & (W - 1) for i in range(6)]
+
+# The scalar field: r < 2^255 = 2^(64*4 - 1), the general no-carry condition above.
+R_MOD = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001
+R_N0 = (-pow(R_MOD, -1, W)) % W
+assert R_N0 == 0xfffffffeffffffff
+assert R_MOD < 2**255
+
+
+class Field:
+    """A Montgomery modulus for gen_mul: limb count, value, and the .rodata labels of its
+    limbs and of n0 = -m^-1 mod 2^64."""
+
+    def __init__(self, n, m, n0, m_label, n0_label):
+        assert m < 2**(64 * n - 1) and (m * n0) % W == W - 1
+        self.n, self.m, self.n0 = n, m, n0
+        self.limbs = [(m >> (64 * i)) & (W - 1) for i in range(n)]
+        self.m_label, self.n0_label = m_label, n0_label
+
+
+FP = Field(6, P, N0, ".Lp", ".Ln0")
+FR = Field(4, R_MOD, R_N0, ".Lr", ".Lr_n0")
+CONSTS = {".Lp": FP.limbs, ".Ln0": [N0], ".Lr": FR.limbs, ".Lr_n0": [R_N0]}
 
 REG32 = {"rax": "eax", "rbx": "ebx", "rcx": "ecx", "rdx": "edx", "rsi": "esi", "rdi": "edi",
          "rbp": "ebp", "rsp": "esp", **{"r%d" % i: "r%dd" % i for i in range(8, 16)}}
@@ -65,11 +95,13 @@ def mem(base, off=0):
     return ("mem", base, off)
 
 
-def plimb(i):
-    return ("p", i)
+def plimb(i, f=FP):
+    """Limb i of the modulus, a rip-relative .rodata operand."""
+    return ("const", f.m_label, i)
 
 
-N0_OPERAND = ("n0",)
+def n0_operand(f=FP):
+    return ("const", f.n0_label, 0)
 
 
 def fmt(x):
@@ -78,10 +110,8 @@ def fmt(x):
     if isinstance(x, tuple):
         if x[0] == "mem":
             return "%d(%%%s)" % (x[2], x[1]) if x[2] else "(%%%s)" % x[1]
-        if x[0] == "p":
-            return ".Lp+%d(%%rip)" % (8 * x[1]) if x[1] else ".Lp(%rip)"
-        if x[0] == "n0":
-            return ".Ln0(%rip)"
+        if x[0] == "const":
+            return "%s+%d(%%rip)" % (x[1], 8 * x[2]) if x[2] else "%s(%%rip)" % x[1]
         if x[0] == "imm":
             return "$%d" % x[1]
     return "%" + x
@@ -105,51 +135,55 @@ def epilogue(a, saved):
     a("ret")
 
 
-def reduce_step(a, t, lo, hi):
-    """One Montgomery step on the 7-register window t (t[6] == 0 on entry):
-    q = t0 * n0 mod 2^64, t += q * p; afterwards t0 == 0 and the value is t[1..6].
+def reduce_step(a, t, lo, hi, f=FP):
+    """One Montgomery step on the n+1 register window t (n = f.n):
+    q = t0 * n0 mod 2^64, t += q * m; afterwards t0 == 0 and the value is t[1..n].
     imul (latency 3) clobbers the flags; the xor clears CF and OF for the two chains."""
+    n = f.n
     a("mov", t[0], "rdx")
-    a("imul", N0_OPERAND, "rdx")
+    a("imul", n0_operand(f), "rdx")
     a("xor", REG32[lo], REG32[lo])
-    for j in range(6):
-        a("mulx", plimb(j), lo, hi)
+    for j in range(n):
+        a("mulx", plimb(j, f), lo, hi)
         a("adcx", lo, t[j])
         a("adox", hi, t[j + 1])
-    a("adc", imm(0), t[6])
+    a("adc", imm(0), t[n])
 
 
-def mul_row(a, t, src, lo, hi, clear=True):
-    """t[0..6] += src[0..5] * rdx with t[6] == 0 on entry. Unless the caller has just
-    cleared them, the flags are cleared by a xor: this costs an instruction but makes the
-    row independent of the previous chain's last adc, so consecutive chains overlap in
-    the out-of-order core (about 20% lower latency for the Montgomery product)."""
+def mul_row(a, t, src, lo, hi, clear=True, n=6):
+    """t[0..n] += src[0..n-1] * rdx with t[n] == 0 on entry (n = 6 for Fp, 4 for Fr).
+    Unless the caller has just cleared them, the flags are cleared by a xor: this costs an
+    instruction but makes the row independent of the previous chain's last adc, so
+    consecutive chains overlap in the out-of-order core (about 20% lower latency for the
+    Montgomery product)."""
     if clear:
         a("xor", REG32[lo], REG32[lo])
-    for j in range(6):
+    for j in range(n):
         a("mulx", mem(src, 8 * j), lo, hi)
         a("adcx", lo, t[j])
         a("adox", hi, t[j + 1])
-    a("adc", imm(0), t[6])
+    a("adc", imm(0), t[n])
 
 
-def first_row(a, t, src, lo):
-    """t[0..6] = src[0..5] * rdx (t's old contents are ignored)."""
+def first_row(a, t, src, lo, n=6):
+    """t[0..n] = src[0..n-1] * rdx (t's old contents are ignored)."""
     a("mulx", mem(src, 0), t[0], t[1])
-    for j in range(1, 6):
+    for j in range(1, n):
         a("mulx", mem(src, 8 * j), lo, t[j + 1])
         a("add" if j == 1 else "adc", lo, t[j])
-    a("adc", imm(0), t[6])
+    a("adc", imm(0), t[n])
 
 
-def cond_sub_store(a, t, spare, out):
-    """out = t - p if t >= p else t, for t < 2p held in t[0..5]; spare: 6 free registers."""
-    for j in range(6):
+def cond_sub_store(a, t, spare, out, f=FP):
+    """out = t - m if t >= m else t, for t < 2m held in t[0..n-1]; spare: n free
+    registers."""
+    n = f.n
+    for j in range(n):
         a("mov", t[j], spare[j])
-        a("sub" if j == 0 else "sbb", plimb(j), spare[j])
-    for j in range(6):
-        a("cmovc", t[j], spare[j])  # borrow: t < p, keep t
-    for j in range(6):
+        a("sub" if j == 0 else "sbb", plimb(j, f), spare[j])
+    for j in range(n):
+        a("cmovc", t[j], spare[j])  # borrow: t < m, keep t
+    for j in range(n):
         a("mov", spare[j], mem(out, 8 * j))
 
 
@@ -169,24 +203,31 @@ def cond_sub_store_mem(a, t, out):
 # ---------------------------------------------------------------------------------------------
 # The four functions.
 
-def gen_mul(a):
-    """CIOS: for i in 0..5: T += a * b[i]; T = (T + q p) / 2^64. T < 2p throughout."""
-    saved = ["r12", "r13", "r14", "r15"]
+def gen_mul(a, f=FP):
+    """CIOS: for i in 0..n-1: T += a * b[i]; T = (T + q m) / 2^64. T < 2m throughout.
+    The window t is r8.. (n+1 registers), hi the next one; those from r12 on are
+    callee-saved (Fp: t = r8-r14, hi = r15; Fr: t = r8-r12, hi = r13)."""
+    n = f.n
+    regs = ["r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+    t, hi, lo = regs[:n + 1], regs[n + 1], "rax"
+    saved = regs[4:n + 2]
     prologue(a, saved)
     a("mov", "rdx", "rcx")  # b; rdx is mulx's implicit operand
-    t = ["r8", "r9", "r10", "r11", "r12", "r13", "r14"]
-    lo, hi = "rax", "r15"
     a("mov", mem("rcx", 0), "rdx")
-    first_row(a, t, "rsi", lo)
-    reduce_step(a, t, lo, hi)
+    first_row(a, t, "rsi", lo, n)
+    reduce_step(a, t, lo, hi, f)
     t = t[1:] + t[:1]  # the zeroed t0 becomes the next top limb
-    for i in range(1, 6):
+    for i in range(1, n):
         a("mov", mem("rcx", 8 * i), "rdx")
-        mul_row(a, t, "rsi", lo, hi)
-        reduce_step(a, t, lo, hi)
+        mul_row(a, t, "rsi", lo, hi, n=n)
+        reduce_step(a, t, lo, hi, f)
         t = t[1:] + t[:1]
-    cond_sub_store(a, t, ["rax", "r15", "rdx", "rcx", "rsi", t[6]], "rdi")
+    cond_sub_store(a, t, ["rax", hi, "rdx", "rcx", "rsi", t[n]][:n], "rdi", f)
     epilogue(a, saved)
+
+
+def gen_fr_mul(a):
+    gen_mul(a, FR)
 
 
 def mul384_body(a):
@@ -429,6 +470,7 @@ FUNCS = [
     ("tkms_bls_fp2_mul_adx", gen_fp2_mul, "Fp2 product, two reductions"),
     (".Lfp2_mul384", gen_fp2_mul384_local, "local: mul384 body for the Fp2 product"),
     (".Lfp2_redc", gen_fp2_redc_local, "local: redc body for the Fp2 product"),
+    ("tkms_bls_fr_mul_adx", gen_fr_mul, "Fr: out = a b / 2^256 mod r"),
 ]
 
 
@@ -451,10 +493,8 @@ class Machine:
         if isinstance(x, tuple):
             if x[0] == "mem":
                 return self.memory[self.reg[x[1]] + x[2]]
-            if x[0] == "p":
-                return P_LIMBS[x[1]]
-            if x[0] == "n0":
-                return N0
+            if x[0] == "const":
+                return CONSTS[x[1]][x[2]]
             if x[0] == "imm":
                 return x[1]
         if x in REG32.values():
@@ -651,6 +691,40 @@ def self_check(code):
         assert got == t * rinv % P, ("redc edge", hex(t))
 
 
+def fr_edges():
+    """0, 1, r-1, r-2, R mod r, R^2 mod r (R = 2^256), 2^(64k)-1 (k = 1..3), r-2^(64k)
+    (k = 1..3), all-ones limbs under a top limb of r3 - 1, r - 2^128 - 1 and (r+1)/2."""
+    m, rr = FR.m, 2**256
+    e = [0, 1, m - 1, m - 2, rr % m, rr * rr % m]
+    e += [2**(64 * k) - 1 for k in range(1, 4)]
+    e += [m - 2**(64 * k) for k in range(1, 4)]
+    e += [(FR.limbs[3] - 1) << 192 | (2**192 - 1), m - 2**128 - 1, (m >> 1) + 1]
+    assert all(0 <= x < m for x in e)
+    return e
+
+
+def self_check_fr(code):
+    """tkms_bls_fr_mul_adx against Python integers: every pair of edge values, random
+    pairs, and out aliasing a, b and a = b."""
+    m, rinv = FR.m, pow(2**256, -1, FR.m)
+    edges = fr_edges()
+    vals = edges + [random.randrange(m) for _ in range(1000)]
+    pairs = [(x, y) for x in edges for y in edges] + list(zip(vals, reversed(vals)))
+    A, B, O = 0x1000, 0x2000, 0x3000
+    name = "tkms_bls_fr_mul_adx"
+    for x, y in pairs:
+        xl, yl = to_limbs(x, 4), to_limbs(y, 4)
+        want = x * y * rinv % m
+        got = sim(code, name, [O, A, B], {A: xl, B: yl}, 4, O)
+        assert got == want, ("fr_mul", hex(x), hex(y))
+        got = sim(code, name, [A, A, B], {A: xl, B: yl}, 4, A)
+        assert got == want, ("fr_mul out=a", hex(x), hex(y))
+        got = sim(code, name, [B, A, B], {A: xl, B: yl}, 4, B)
+        assert got == want, ("fr_mul out=b", hex(x), hex(y))
+        got = sim(code, name, [A, A, A], {A: xl}, 4, A)
+        assert got == x * x * rinv % m, ("fr_mul out=a=b", hex(x))
+
+
 # ---------------------------------------------------------------------------------------------
 
 def render(name, ins, summary):
@@ -703,6 +777,9 @@ HEADER = """/*
  * addresses; the final subtraction of p is selected by cmov. Inputs are < p (redc:
  * t < p * 2^384) and outputs are fully reduced. The generator explains the carry-chain
  * layout and checks every function on a simulator. Contract: src/bls/internal.h.
+ *
+ * tkms_bls_fr_mul_adx is the same Montgomery product for the scalar field Fr (4 limbs,
+ * R = 2^256, modulus r): inputs < r, output < r, out may alias a or b.
  */
 """
 
@@ -715,10 +792,14 @@ def main():
         gen(a)
         code[name] = a.ins
     self_check(code)
+    self_check_fr(code)
     out = [HEADER.rstrip("\n")]
     out += ["", "    .section .rodata", "    .p2align 6", ".Lp:"]
     out += ["    .quad 0x%016x" % v for v in P_LIMBS]
-    out += [".Ln0:", "    .quad 0x%016x" % N0, "", "    .text"]
+    out += [".Ln0:", "    .quad 0x%016x" % N0]
+    out += ["    .p2align 5", ".Lr:"]
+    out += ["    .quad 0x%016x" % v for v in FR.limbs]
+    out += [".Lr_n0:", "    .quad 0x%016x" % R_N0, "", "    .text"]
     for name, _, summary in FUNCS:
         out += render(name, code[name], summary)
     out += ["", '    .section .note.GNU-stack,"",@progbits']

@@ -7,6 +7,9 @@
  * addresses; the final subtraction of p is selected by cmov. Inputs are < p (redc:
  * t < p * 2^384) and outputs are fully reduced. The generator explains the carry-chain
  * layout and checks every function on a simulator. Contract: src/bls/internal.h.
+ *
+ * tkms_bls_fr_mul_adx is the same Montgomery product for the scalar field Fr (4 limbs,
+ * R = 2^256, modulus r): inputs < r, output < r, out may alias a or b.
  */
 
     .section .rodata
@@ -20,6 +23,14 @@
     .quad 0x1a0111ea397fe69a
 .Ln0:
     .quad 0x89f3fffcfffcfffd
+    .p2align 5
+.Lr:
+    .quad 0xffffffff00000001
+    .quad 0x53bda402fffe5bfe
+    .quad 0x3339d80809a1d805
+    .quad 0x73eda753299d7d48
+.Lr_n0:
+    .quad 0xfffffffeffffffff
 
     .text
 
@@ -1589,6 +1600,163 @@ tkms_bls_fp2_mul_adx:
     mov    %r11, 40(%rdi)
     ret
     .cfi_endproc
+
+/* tkms_bls_fr_mul_adx: Fr: out = a b / 2^256 mod r (140 instructions). */
+.globl tkms_bls_fr_mul_adx
+.hidden tkms_bls_fr_mul_adx
+.type tkms_bls_fr_mul_adx,@function
+.p2align 5
+tkms_bls_fr_mul_adx:
+    .cfi_startproc
+#if defined(__CET__) && (__CET__ & 1)
+    endbr64
+#endif
+    push   %r12
+    .cfi_adjust_cfa_offset 8
+    push   %r13
+    .cfi_adjust_cfa_offset 8
+    mov    %rdx, %rcx
+    mov    (%rcx), %rdx
+    mulx   (%rsi), %r8, %r9
+    mulx   8(%rsi), %rax, %r10
+    add    %rax, %r9
+    mulx   16(%rsi), %rax, %r11
+    adc    %rax, %r10
+    mulx   24(%rsi), %rax, %r12
+    adc    %rax, %r11
+    adc    $0, %r12
+    mov    %r8, %rdx
+    imul   .Lr_n0(%rip), %rdx
+    xor    %eax, %eax
+    mulx   .Lr(%rip), %rax, %r13
+    adcx   %rax, %r8
+    adox   %r13, %r9
+    mulx   .Lr+8(%rip), %rax, %r13
+    adcx   %rax, %r9
+    adox   %r13, %r10
+    mulx   .Lr+16(%rip), %rax, %r13
+    adcx   %rax, %r10
+    adox   %r13, %r11
+    mulx   .Lr+24(%rip), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    adc    $0, %r12
+    mov    8(%rcx), %rdx
+    xor    %eax, %eax
+    mulx   (%rsi), %rax, %r13
+    adcx   %rax, %r9
+    adox   %r13, %r10
+    mulx   8(%rsi), %rax, %r13
+    adcx   %rax, %r10
+    adox   %r13, %r11
+    mulx   16(%rsi), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   24(%rsi), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    adc    $0, %r8
+    mov    %r9, %rdx
+    imul   .Lr_n0(%rip), %rdx
+    xor    %eax, %eax
+    mulx   .Lr(%rip), %rax, %r13
+    adcx   %rax, %r9
+    adox   %r13, %r10
+    mulx   .Lr+8(%rip), %rax, %r13
+    adcx   %rax, %r10
+    adox   %r13, %r11
+    mulx   .Lr+16(%rip), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   .Lr+24(%rip), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    adc    $0, %r8
+    mov    16(%rcx), %rdx
+    xor    %eax, %eax
+    mulx   (%rsi), %rax, %r13
+    adcx   %rax, %r10
+    adox   %r13, %r11
+    mulx   8(%rsi), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   16(%rsi), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    mulx   24(%rsi), %rax, %r13
+    adcx   %rax, %r8
+    adox   %r13, %r9
+    adc    $0, %r9
+    mov    %r10, %rdx
+    imul   .Lr_n0(%rip), %rdx
+    xor    %eax, %eax
+    mulx   .Lr(%rip), %rax, %r13
+    adcx   %rax, %r10
+    adox   %r13, %r11
+    mulx   .Lr+8(%rip), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   .Lr+16(%rip), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    mulx   .Lr+24(%rip), %rax, %r13
+    adcx   %rax, %r8
+    adox   %r13, %r9
+    adc    $0, %r9
+    mov    24(%rcx), %rdx
+    xor    %eax, %eax
+    mulx   (%rsi), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   8(%rsi), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    mulx   16(%rsi), %rax, %r13
+    adcx   %rax, %r8
+    adox   %r13, %r9
+    mulx   24(%rsi), %rax, %r13
+    adcx   %rax, %r9
+    adox   %r13, %r10
+    adc    $0, %r10
+    mov    %r11, %rdx
+    imul   .Lr_n0(%rip), %rdx
+    xor    %eax, %eax
+    mulx   .Lr(%rip), %rax, %r13
+    adcx   %rax, %r11
+    adox   %r13, %r12
+    mulx   .Lr+8(%rip), %rax, %r13
+    adcx   %rax, %r12
+    adox   %r13, %r8
+    mulx   .Lr+16(%rip), %rax, %r13
+    adcx   %rax, %r8
+    adox   %r13, %r9
+    mulx   .Lr+24(%rip), %rax, %r13
+    adcx   %rax, %r9
+    adox   %r13, %r10
+    adc    $0, %r10
+    mov    %r12, %rax
+    sub    .Lr(%rip), %rax
+    mov    %r8, %r13
+    sbb    .Lr+8(%rip), %r13
+    mov    %r9, %rdx
+    sbb    .Lr+16(%rip), %rdx
+    mov    %r10, %rcx
+    sbb    .Lr+24(%rip), %rcx
+    cmovc  %r12, %rax
+    cmovc  %r8, %r13
+    cmovc  %r9, %rdx
+    cmovc  %r10, %rcx
+    mov    %rax, (%rdi)
+    mov    %r13, 8(%rdi)
+    mov    %rdx, 16(%rdi)
+    mov    %rcx, 24(%rdi)
+    pop    %r13
+    .cfi_adjust_cfa_offset -8
+    pop    %r12
+    .cfi_adjust_cfa_offset -8
+    ret
+    .cfi_endproc
+.size tkms_bls_fr_mul_adx,.-tkms_bls_fr_mul_adx
 
     .section .note.GNU-stack,"",@progbits
 

@@ -57,6 +57,7 @@ void fp_mul_portable(fp *out, const fp *a, const fp *b);
 #if defined(TKMS_BLS_ASM)
 void tkms_bls_fp_mul_adx(limb_t out[6], const limb_t a[6], const limb_t b[6]);
 void tkms_bls_fp_sqr_adx(limb_t out[6], const limb_t a[6]);
+void tkms_bls_fr_mul_adx(limb_t out[4], const limb_t a[4], const limb_t b[4]); /* Fr, < r */
 #endif
 
 /* ---- wide products and Montgomery reduction (fp_wide.c, fp_x86_64.S) ----

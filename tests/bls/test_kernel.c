@@ -6,7 +6,10 @@
  * fp_mul384/fp_redc against their portable versions, and the portable wide functions
  * against independent identities, so a build without the assembly still tests them;
  * fp2_mul_lazy (fused assembly or C) and fp2_mul_lazy_portable against fp2_mul (three
- * Montgomery products). Prints the kernel under test and the seed.
+ * Montgomery products). Fr: fr_mul_mont (tkms_bls_fr_mul_adx under TKMS_BLS_ASM) against
+ * the portable limbs_mont_mul(.., 4) on a million random pairs, on edge values (0, 1, r − 1,
+ * R mod r, R² mod r, all-ones limbs below r, ...) and with out aliasing a, b or both, plus
+ * known answers that hold for either kernel. Prints the kernel under test and the seed.
  */
 #include "bls/internal.h"
 #include "bls/limbs.h"
@@ -15,6 +18,7 @@
 #define RANDOM_ITERATIONS 1000000
 #define WIDE_ITERATIONS 200000
 #define EDGE_COUNT 16
+#define FR_EDGE_COUNT 15
 
 static tu_rng rng;
 static uint64_t seed;
@@ -387,6 +391,191 @@ static void test_fp2_mul_lazy(void **state) {
     }
 }
 
+/* ---- Fr (4 limbs, R = 2^256) ---------------------------------------------------------- */
+
+/* The portable reference: what fr_mul_mont compiles to without TKMS_BLS_ASM. */
+static void fr_mul_portable(limb_t out[4], const limb_t a[4], const limb_t b[4]) {
+    limbs_mont_mul(out, a, b, BLS_R, BLS_R_N0, 4);
+}
+
+/* An element below r, uniform or (biased) built from carry-heavy limbs. */
+static void rand_below_r(limb_t out[4], bool biased) {
+    for (;;) {
+        for (int i = 0; i < 4; i++) {
+            out[i] = biased ? rand_limb() : tu_rng_next(&rng);
+        }
+        out[3] &= ((limb_t)1 << 63) - 1; /* r < 2^255 */
+        if (limbs_less_than(out, BLS_R, 4)) {
+            return;
+        }
+    }
+}
+
+/* out = r − x for x <= r (plain limbs). */
+static void r_minus(limb_t out[4], const limb_t x[4]) {
+    limb_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        dlimb_t d = (dlimb_t)BLS_R[i] - x[i] - borrow;
+        out[i] = (limb_t)d;
+        borrow = (limb_t)(d >> 64) & 1;
+    }
+    assert_int_equal(borrow, 0);
+}
+
+/* 0, 1, r − 1, r − 2, R mod r, R² mod r, 2^(64k) − 1 (k = 1..3), r − 2^(64k) (k = 1..3),
+ * all-ones limbs under a top limb of r3 − 1, r − 2^128 − 1 and (r + 1)/2. */
+static void fr_edge_values(limb_t e[FR_EDGE_COUNT][4]) {
+    memset(e, 0, sizeof(limb_t) * FR_EDGE_COUNT * 4);
+    e[1][0] = 1;
+    limb_t small[4] = {1};
+    r_minus(e[2], small);
+    small[0] = 2;
+    r_minus(e[3], small);
+    memcpy(e[4], FR_ONE.l, sizeof e[4]);
+    memcpy(e[5], FR_R2.l, sizeof e[5]);
+    for (int k = 1; k <= 3; k++) {
+        for (int i = 0; i < k; i++) {
+            e[5 + k][i] = ~(limb_t)0;
+        }
+        limb_t pw[4] = {0};
+        pw[k] = 1;
+        r_minus(e[8 + k], pw);
+    }
+    for (int i = 0; i < 3; i++) {
+        e[12][i] = ~(limb_t)0;
+    }
+    e[12][3] = BLS_R[3] - 1;
+    limb_t pw[4] = {1, 0, 1, 0}; /* 2^128 + 1 */
+    r_minus(e[13], pw);
+    for (int i = 0; i < 4; i++) { /* (r + 1)/2: r is odd, r + 1 does not carry out */
+        e[14][i] = (BLS_R[i] >> 1) | (i < 3 ? BLS_R[i + 1] << 63 : 0);
+    }
+    e[14][0] += 1;
+    for (int i = 0; i < FR_EDGE_COUNT; i++) {
+        assert_true(limbs_less_than(e[i], BLS_R, 4));
+    }
+}
+
+static void fr_expect_equal(const limb_t got[4], const limb_t want[4], const char *what,
+                            const limb_t a[4], const limb_t b[4]) {
+    if (memcmp(got, want, 4 * sizeof(limb_t)) != 0) {
+        fail_msg("%s mismatch (seed %llu): a = %016llx %016llx %016llx %016llx, "
+                 "b = %016llx %016llx %016llx %016llx",
+                 what, (unsigned long long)seed, (unsigned long long)a[3], (unsigned long long)a[2],
+                 (unsigned long long)a[1], (unsigned long long)a[0], (unsigned long long)b[3],
+                 (unsigned long long)b[2], (unsigned long long)b[1], (unsigned long long)b[0]);
+    }
+}
+
+/* The compiled product (and the assembly directly) against the portable one; out distinct. */
+static void check_fr_pair(const limb_t a[4], const limb_t b[4]) {
+    fr x, y, got;
+    limb_t want[4];
+    memcpy(x.l, a, sizeof x.l);
+    memcpy(y.l, b, sizeof y.l);
+    fr_mul_portable(want, a, b);
+    assert_true(limbs_less_than(want, BLS_R, 4));
+    fr_mul_mont(&got, &x, &y);
+    fr_expect_equal(got.l, want, "fr_mul_mont", a, b);
+#if defined(TKMS_BLS_ASM)
+    limb_t direct[4];
+    tkms_bls_fr_mul_adx(direct, a, b);
+    fr_expect_equal(direct, want, "fr_mul_adx", a, b);
+#endif
+}
+
+/* out = a·b with out aliasing a, b, or both (then a = b). */
+static void check_fr_aliasing(const limb_t a[4], const limb_t b[4]) {
+    fr x, y, t;
+    limb_t want[4], want_sq[4];
+    memcpy(x.l, a, sizeof x.l);
+    memcpy(y.l, b, sizeof y.l);
+    fr_mul_portable(want, a, b);
+    fr_mul_portable(want_sq, a, a);
+    t = x;
+    fr_mul_mont(&t, &t, &y);
+    fr_expect_equal(t.l, want, "fr_mul_mont out=a", a, b);
+    t = y;
+    fr_mul_mont(&t, &x, &t);
+    fr_expect_equal(t.l, want, "fr_mul_mont out=b", a, b);
+    t = x;
+    fr_mul_mont(&t, &t, &t);
+    fr_expect_equal(t.l, want_sq, "fr_mul_mont out=a=b", a, a);
+#if defined(TKMS_BLS_ASM)
+    t = x;
+    tkms_bls_fr_mul_adx(t.l, t.l, y.l);
+    fr_expect_equal(t.l, want, "fr_mul_adx out=a", a, b);
+    t = y;
+    tkms_bls_fr_mul_adx(t.l, x.l, t.l);
+    fr_expect_equal(t.l, want, "fr_mul_adx out=b", a, b);
+    t = x;
+    tkms_bls_fr_mul_adx(t.l, t.l, t.l);
+    fr_expect_equal(t.l, want_sq, "fr_mul_adx out=a=b", a, a);
+#endif
+}
+
+static void test_fr_mul_edges(void **state) {
+    (void)state;
+    limb_t e[FR_EDGE_COUNT][4];
+    fr_edge_values(e);
+    /* R mod r = 2^256 − 2r (2r < 2^256 < 3r): the constant, computed independently. */
+    limb_t two_r[4], r_mod[4], carry = 0, borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        two_r[i] = (BLS_R[i] << 1) | carry;
+        carry = BLS_R[i] >> 63;
+    }
+    assert_int_equal(carry, 0);
+    for (int i = 0; i < 4; i++) {
+        dlimb_t d = (dlimb_t)0 - two_r[i] - borrow;
+        r_mod[i] = (limb_t)d;
+        borrow = (limb_t)(d >> 64) & 1;
+    }
+    assert_memory_equal(e[4], r_mod, sizeof r_mod);
+    for (int i = 0; i < FR_EDGE_COUNT; i++) {
+        for (int j = 0; j < FR_EDGE_COUNT; j++) {
+            check_fr_pair(e[i], e[j]);
+            check_fr_aliasing(e[i], e[j]);
+        }
+    }
+    /* Known answers for either kernel: R·R/R = R, R²·1/R = R, R²·R/R = R² (times one),
+     * (r − 1)²/R = 1·1/R, and x·0 = 0. */
+    fr one_m, r2, one_plain = {{1, 0, 0, 0}}, rm1, zero = {{0}}, t, u;
+    memcpy(one_m.l, e[4], sizeof one_m.l);
+    memcpy(r2.l, e[5], sizeof r2.l);
+    memcpy(rm1.l, e[2], sizeof rm1.l);
+    fr_mul_mont(&t, &one_m, &one_m);
+    assert_memory_equal(t.l, FR_ONE.l, sizeof t.l);
+    fr_mul_mont(&t, &r2, &one_plain);
+    assert_memory_equal(t.l, FR_ONE.l, sizeof t.l);
+    fr_mul_mont(&t, &r2, &one_m);
+    assert_memory_equal(t.l, FR_R2.l, sizeof t.l);
+    fr_mul_mont(&t, &rm1, &rm1);
+    fr_mul_mont(&u, &one_plain, &one_plain);
+    assert_memory_equal(t.l, u.l, sizeof t.l);
+    fr_mul_mont(&t, &rm1, &zero);
+    assert_memory_equal(t.l, zero.l, sizeof t.l);
+}
+
+static void test_fr_mul_aliasing(void **state) {
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        limb_t a[4], b[4];
+        rand_below_r(a, (i & 1) != 0);
+        rand_below_r(b, (i & 2) != 0);
+        check_fr_aliasing(a, b);
+    }
+}
+
+static void test_fr_mul_random(void **state) {
+    (void)state;
+    limb_t a[4], b[4];
+    for (long i = 0; i < RANDOM_ITERATIONS; i++) {
+        rand_below_r(a, (i & 1) != 0);
+        rand_below_r(b, (i & 2) != 0);
+        check_fr_pair(a, b);
+    }
+}
+
 int main(void) {
     seed = tu_seed();
     tu_rng_seed(&rng, seed);
@@ -396,7 +585,8 @@ int main(void) {
         cmocka_unit_test(test_kernel_name),      cmocka_unit_test(test_mul_edges),
         cmocka_unit_test(test_mul_aliasing),     cmocka_unit_test(test_mul_random),
         cmocka_unit_test(test_wide_vs_portable), cmocka_unit_test(test_wide_identities),
-        cmocka_unit_test(test_fp2_mul_lazy),
+        cmocka_unit_test(test_fp2_mul_lazy),     cmocka_unit_test(test_fr_mul_edges),
+        cmocka_unit_test(test_fr_mul_aliasing),  cmocka_unit_test(test_fr_mul_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
