@@ -39,5 +39,10 @@ int tkms_cli_app(int argc, char **argv);      /* cmd_app.c: create, release */
 int tkms_cli_ibe(int argc, char **argv);      /* cmd_ibe.c: encrypt, decrypt (offline) */
 int tkms_cli_mnemonic(int argc, char **argv); /* cmd_mnemonic.c: an app's mnemonic */
 int tkms_cli_attest(int argc, char **argv);   /* cmd_attest.c: verify evidence */
+int tkms_cli_secrets(int argc, char **argv);  /* cmd_secrets.c: an app's env, verified */
+int tkms_cli_pubkey(int argc, char **argv);   /* cmd_pubkey.c: chain state vs nodes */
+int tkms_cli_encrypt(int argc, char **argv);  /* cmd_encrypt.c: IBE with the chain's MPK */
+int tkms_cli_status(int argc, char **argv);   /* cmd_status.c: the cluster's view */
+int tkms_cli_devnet(int argc, char **argv);   /* cmd_devnet.c: up, down, status */
 
 #endif

@@ -14,6 +14,11 @@ static const tkms_cli_command commands[] = {
     {"ibe", tkms_cli_ibe, "encrypt to an app id with the master public key, or decrypt"},
     {"mnemonic", tkms_cli_mnemonic, "an app's BIP-39 mnemonic and addresses from its key"},
     {"attest", tkms_cli_attest, "verify TEE attestation evidence (gcp, sev-snp), print the claims"},
+    {"secrets", tkms_cli_secrets, "an app's env from all operators (dev attestation), verified"},
+    {"pubkey", tkms_cli_pubkey, "a key version's public state from chain, checked against nodes"},
+    {"encrypt", tkms_cli_encrypt, "encrypt a file (env) to an app id with the MPK from chain"},
+    {"status", tkms_cli_status, "the cluster: operators from chain, readiness, epochs, versions"},
+    {"devnet", tkms_cli_devnet, "a local network: anvil, contracts, N tkmsd, a demo app (up|down)"},
 };
 
 static void usage(FILE *out) {
