@@ -3,9 +3,9 @@
  * app's address, lowercase 0x hex, the IBE identity string) and publish a release: image
  * digest, image registry, encrypted env and public env (docs/contracts.md §6).
  *
- * Encrypting the env to the app id needs the IBE layer, which does not exist yet: for now
- * --env-file must already hold the ciphertext, as hex. A file that is not hex is refused
- * (never published as if it were encrypted). The public env is published as given.
+ * --env-file holds the env already encrypted to the app id, as hex (`tkms encrypt`, or
+ * `tkms ibe encrypt` offline). A file that is not hex is refused (never published as if it
+ * were encrypted). The public env is published as given.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -46,8 +46,8 @@ static const char release_usage[] =
     "authorizes.\n"
     "  --image-digest      sha256:<64 hex> or 64 hex digits\n"
     "  --image-registry    where the image lives, e.g. ghcr.io/org/app (1..256 bytes)\n"
-    "  --env-file          the env encrypted to the app id, as hex (encrypting here needs\n"
-    "                      the IBE layer, not implemented yet; plaintext is refused)\n"
+    "  --env-file          the env encrypted to the app id, as hex (tkms encrypt --app-id ID\n"
+    "                      --in ENV; plaintext is refused)\n"
     "  --public-env-file   public env, published in clear (may be empty)\n"
     "  the two envs together hold at most 16384 bytes\n" CLI_SHARED_USAGE;
 
@@ -192,8 +192,8 @@ static int env_read(const cli_args *a, tkms_chain_bytes *out, const char *path) 
     if (err != TKMS_OK || out->len == 0) {
         tkms_chain_bytes_free(out);
         return cli_fail(a,
-                        "--env-file %s: expected the env ciphertext as hex (encrypting a "
-                        "plaintext env needs the IBE layer, not implemented yet)",
+                        "--env-file %s: expected the env ciphertext as hex (encrypt it "
+                        "first: tkms encrypt --app-id ID --in ENV)",
                         path);
     }
     return 0;
