@@ -108,9 +108,15 @@ TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_prim_aead_open(
 
 /* RSA-OAEP with SHA-256 for OAEP and MGF1, empty label (crypto.md §9). The public key is
    a PEM SubjectPublicKeyInfo of an RSA key, <= TKMS_PRIM_RSA_PEM_BYTES_MAX bytes, with a
-   modulus of TKMS_PRIM_RSA_BITS_MIN..MAX bits. *out_len receives the ciphertext length
-   (the modulus size); out_max must be at least that (else TKMS_ERR_PRIM_LENGTH). The OAEP
-   seed comes from OpenSSL's CSPRNG. */
+   modulus of TKMS_PRIM_RSA_BITS_MIN..MAX bits, parsed strictly (rsa.c): one "PUBLIC KEY"
+   block and nothing around it (LF or CRLF, final newline optional, lines of one width
+   <= 76 that is a multiple of 4, or one line), DER not BER, NULL parameters, odd
+   3 <= e < 2^32. Errors in order: TKMS_ERR_PRIM_BAD_PEM (framing, encoding, e),
+   TKMS_ERR_PRIM_NOT_RSA (another algorithm), TKMS_ERR_PRIM_RSA_KEY_SIZE,
+   TKMS_ERR_PRIM_LENGTH (checked before any RSA work: out_max 0 probes the key cheaply),
+   TKMS_ERR_PRIM_RSA (OpenSSL refused the key, e.g. an even n). *out_len receives the
+   ciphertext length (the modulus size); out_max must be at least that. The OAEP seed
+   comes from OpenSSL's CSPRNG. */
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_prim_rsa_oaep_encrypt(uint8_t *out, size_t *out_len,
                                                               size_t out_max, const char *pem,
                                                               size_t pem_len, const uint8_t *msg,
