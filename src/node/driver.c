@@ -127,6 +127,7 @@ static tkms_err check_deployment(node_driver *d, tkms_proto_config *pc) {
         return TKMS_ERR_NODE_CONFIRMATIONS;
     }
     d->confirmations = d->config->confirmations != 0 ? d->config->confirmations : (uint32_t)p[6];
+    pc->confirmations = d->confirmations;
     return TKMS_OK;
 }
 
@@ -157,7 +158,7 @@ static bool config_equal(const tkms_proto_config *a, const tkms_proto_config *b)
            memcmp(a->self, b->self, 20) == 0 && a->interval == b->interval &&
            a->commit_offset == b->commit_offset && a->reveal_offset == b->reveal_offset &&
            a->ack_offset == b->ack_offset && a->open_offset == b->open_offset &&
-           a->confirm_offset == b->confirm_offset;
+           a->confirm_offset == b->confirm_offset && a->confirmations == b->confirmations;
 }
 
 /* Loads the persisted state (checked against this deployment and key), or creates one. */

@@ -222,9 +222,18 @@ static bool component_from_record(step_ctx *c, size_t i, tkms_tss_secret *share)
     return c->g->share_verify(share, &c->xs[c->me], &pc);
 }
 
+/* Fetches are re-requested on every step while a record is missing, so a step asks for
+   at most FETCHES_PER_STEP of them (a flood of missing records must never overflow the
+   action list: that would abort on external input), starting at a rotating index so a
+   withheld record cannot starve the others. */
+#define FETCHES_PER_STEP 6
+_Static_assert(FETCHES_PER_STEP + 10 <= TKMS_PROTO_ACTIONS_MAX, "room for the other actions");
+
 static void gather_components(step_ctx *c) {
     tkms_proto_state *s = c->s;
-    for (size_t i = 0; i < c->v->n; i++) {
+    size_t fetches = 0, n = c->v->n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (k + (size_t)(c->v->height % n)) % n;
         if (!(c->v->revealed & bit(i)) || ((s->cur.have_component | s->cur.failed) & bit(i))) {
             continue;
         }
@@ -232,7 +241,9 @@ static void gather_components(step_ctx *c) {
             tkms_tss_poly_eval(&s->cur.component[i], &s->cur.poly, &c->xs[i]);
             s->cur.have_component |= bit(i);
         } else if (c->v->record[i] == NULL) {
-            emit(c, TKMS_PROTO_ACT_FETCH_RECORD)->arg = i;
+            if (fetches++ < FETCHES_PER_STEP) {
+                emit(c, TKMS_PROTO_ACT_FETCH_RECORD)->arg = i;
+            }
             continue;
         } else if (component_from_record(c, i, &s->cur.component[i])) {
             s->cur.have_component |= bit(i);
@@ -248,8 +259,9 @@ static void phase_ack(step_ctx *c) {
     tkms_proto_state *s = c->s;
     gather_components(c);
     bool all = ((s->cur.have_component | s->cur.failed) & c->v->revealed) == c->v->revealed;
-    /* the transaction must land by ack_end: act at the latest halfway through the window */
-    bool late = c->v->height * 2 >= c->d.reveal_end + c->d.ack_end;
+    /* The ack must land by ack_end; sent at final height H it lands at H + c + 1 at the
+       earliest. Wait for missing records only while one more block of slack remains. */
+    bool late = c->v->height + c->s->config.confirmations + 2 >= c->d.ack_end;
     if (!all && !late) {
         return;
     }
@@ -457,10 +469,8 @@ static void versions_update(step_ctx *c) {
             } else if (r >= 0) {
                 alert(c, "version_finalized_with_another_state_hash");
                 version_erase(c, h);
-            } else if (v->height > h->confirm_deadline && v->finalized_version >= h->version) {
-                version_erase(c, h); /* its epoch ended without it */
-            } else if (v->height > h->confirm_deadline && v->epoch > h->version) {
-                version_erase(c, h);
+            } else if (v->height > h->confirm_deadline) {
+                version_erase(c, h); /* §5: not finalized with our hash by its deadline */
             }
         } else if (h->status == TKMS_PROTO_VERSION_ACTIVE && v->retained_count > 0 && r < 0) {
             version_erase(c, h); /* left the retained set C (I5) */
@@ -492,8 +502,9 @@ static void keys_update(step_ctx *c) {
     tkms_proto_state *s = c->s;
     const uint8_t *pinned = c->v->ops[c->me].x25519;
     for (size_t i = 0; i < TKMS_PROTO_KEYS_MAX; i++) {
+        /* a key published for epoch e may land after trigger e and be pinned for e + 1 */
         bool live = memcmp(s->keys[i].pub, pinned, 32) == 0 ||
-                    s->keys[i].published_for > c->v->epoch;
+                    s->keys[i].published_for >= c->v->epoch;
         static const uint8_t zero[32] = {0};
         if (!live && memcmp(s->keys[i].pub, zero, 32) != 0) {
             tkms_wipe(&s->keys[i], sizeof s->keys[i]);
@@ -537,7 +548,15 @@ static void run_phases(step_ctx *c) {
         phase_open(c);
     }
     if (s->cur.phase == TKMS_PROTO_PHASE_OPENED && v->height >= c->d.open_end) {
-        phase_decide(c);
+        if (v->height >= c->d.confirm_end) { /* too late to confirm: nothing to keep (§5) */
+            s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
+            tkms_tss_poly_wipe(&s->cur.poly);
+            tkms_wipe(s->cur.seal_seed, sizeof s->cur.seal_seed);
+            tkms_wipe(s->cur.component, sizeof s->cur.component);
+            c->dirty = true;
+        } else {
+            phase_decide(c);
+        }
     }
 }
 

@@ -106,6 +106,8 @@ typedef struct {
     uint8_t self[20];
     uint64_t interval;
     uint64_t commit_offset, reveal_offset, ack_offset, open_offset, confirm_offset;
+    uint64_t confirmations; /* c: a transaction sent at final height H lands at H + c + 1
+                               at the earliest (the head is H + c) */
 } tkms_proto_config;
 
 typedef struct {

@@ -266,10 +266,11 @@ static void walk_state(cursor *c, tkms_proto_state *s, bool reading) {
     walk_u64(c, &s->config.chain_id, reading);
     walk_bytes(c, s->config.epoch_log, 20, reading);
     walk_bytes(c, s->config.self, 20, reading);
-    uint64_t *times[6] = {&s->config.interval,    &s->config.commit_offset,
-                          &s->config.reveal_offset, &s->config.ack_offset,
-                          &s->config.open_offset,   &s->config.confirm_offset};
-    for (int i = 0; i < 6; i++) {
+    uint64_t *times[7] = {&s->config.interval,      &s->config.commit_offset,
+                          &s->config.reveal_offset,  &s->config.ack_offset,
+                          &s->config.open_offset,    &s->config.confirm_offset,
+                          &s->config.confirmations};
+    for (int i = 0; i < 7; i++) {
         walk_u64(c, times[i], reading);
     }
     walk_bytes(c, s->ed25519_seed, 32, reading);

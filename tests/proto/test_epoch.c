@@ -19,7 +19,8 @@ static const tkms_proto_config BASE = {.chain_id = 31337,
                                        .reveal_offset = 10,
                                        .ack_offset = 15,
                                        .open_offset = 20,
-                                       .confirm_offset = 25};
+                                       .confirm_offset = 25,
+                                       .confirmations = C_DEPTH};
 
 typedef struct {
     bool snap, finalized;
