@@ -306,6 +306,12 @@ static void phase_open(step_ctx *c) {
     c->s->cur.sent_height[TX_OPEN] = v->height;
 }
 
+/* Erases this epoch's dealing secrets: the polynomial and the seal seed (§5). */
+static void wipe_dealing(tkms_proto_state *s) {
+    tkms_tss_poly_wipe(&s->cur.poly);
+    tkms_wipe(s->cur.seal_seed, sizeof s->cur.seal_seed);
+}
+
 /* ---- phase 5: decide and confirm ----------------------------------------------------------- */
 
 /* An opened share of dealer i for player j, decoded and checked against C_i. */
@@ -399,8 +405,7 @@ static void phase_decide(step_ctx *c) {
     s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
     c->dirty = true;
     /* the open deadline is final: the polynomial and the seal seed die here (§5) */
-    tkms_tss_poly_wipe(&s->cur.poly);
-    tkms_wipe(s->cur.seal_seed, sizeof s->cur.seal_seed);
+    wipe_dealing(s);
     uint64_t dset = qualified_dealers(c);
     uint32_t need = v->source == TKMS_PROTO_DKG_SOURCE ? v->t : v->source_t;
     tkms_tss_secret share;
@@ -550,8 +555,7 @@ static void run_phases(step_ctx *c) {
     if (s->cur.phase == TKMS_PROTO_PHASE_OPENED && v->height >= c->d.open_end) {
         if (v->height >= c->d.confirm_end) { /* too late to confirm: nothing to keep (§5) */
             s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
-            tkms_tss_poly_wipe(&s->cur.poly);
-            tkms_wipe(s->cur.seal_seed, sizeof s->cur.seal_seed);
+            wipe_dealing(s);
             tkms_wipe(s->cur.component, sizeof s->cur.component);
             c->dirty = true;
         } else {
