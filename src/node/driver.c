@@ -451,6 +451,31 @@ static void records_upkeep(node_driver *d) {
     free(rec);
 }
 
+/* The past epoch the machine asks for (proto.h, the late share), built at the same block;
+   NULL when none is wanted or the build failed (the machine asks again next step). Rare
+   (once per version), so the ~1 MB view is allocated only then. */
+static node_view *late_view(node_driver *d, const tkms_chain_header *at) {
+    uint64_t epoch = tkms_proto_late_wanted(d->state, &d->view->v);
+    d->view->v.late = NULL;
+    if (epoch == 0) {
+        return NULL;
+    }
+    node_view *late = calloc(1, sizeof *late);
+    if (late == NULL) {
+        return NULL;
+    }
+    tkms_err err = node_view_build_past(d->viewer, late, at, epoch);
+    if (err != TKMS_OK) {
+        node_log(NODE_LOG_WARN, "driver", "late_view_failed", epoch, "%s: %s",
+                 tkms_err_name(err), d->viewer->error);
+        free(late);
+        return NULL;
+    }
+    node_log(NODE_LOG_INFO, "driver", "late_share_attempt", epoch, NULL);
+    d->view->v.late = &late->v;
+    return late;
+}
+
 /* One step at the final block `at`. */
 static tkms_err step_at(node_driver *d, const tkms_chain_header *at) {
     tkms_err err = node_view_build(d->viewer, d->scratch, at);
@@ -477,7 +502,10 @@ static tkms_err step_at(node_driver *d, const tkms_chain_header *at) {
     d->have_view = true;
     tkms_proto_actions *actions = &d->actions;
     tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &d->view->v};
+    node_view *late = late_view(d, at);
     err = tkms_proto_step(d->state, tkms_proto_group_bls(), &ev, actions);
+    d->view->v.late = NULL;
+    free(late);
     d->stepped = *at;
     d->stepped_any = true;
     node_outbox_height_set(d->outbox, at->number);

@@ -127,6 +127,10 @@ typedef struct {
    _COMMITMENTS_MISSING or _SOURCE_INVALID, with a line in vw->error. */
 TKMS_MUST_USE tkms_err node_view_build(node_viewer *vw, node_view *out,
                                        const tkms_chain_header *at);
+/* The same reads for a past `epoch` at block `at` (no global part, no records): what
+   tkms_proto_late_wanted() asks for (proto.h, the late share). */
+TKMS_MUST_USE tkms_err node_view_build_past(node_viewer *vw, node_view *out,
+                                            const tkms_chain_header *at, uint64_t epoch);
 
 /* Pinned helper shared by the view files: eth_call of signature(args) at block `at`,
    decoded as `outputs` into *out. The values live in vw->pool_values and *keep (free it
@@ -164,6 +168,8 @@ TKMS_MUST_USE tkms_err node_view_operators(node_viewer *vw, uint8_t (*out)[20], 
 #define NODE_SIG_REGISTRY_EPOCH_LOG "epochLog()"
 #define NODE_SIG_ADDRESS_OUT "(address)"
 #define NODE_SIG_EPOCHLOG_REGISTRY "registry()"
+#define NODE_SIG_EPOCH_KEY_AT "epochKeyAt(address,uint64)"
+#define NODE_SIG_BYTES32_OUT "(bytes32)"
 
 /* ---- peer outbox (driver_peers.c) -------------------------------------------------------- */
 

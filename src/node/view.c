@@ -152,6 +152,25 @@ static tkms_err read_retained(node_viewer *vw, tkms_proto_chain_view *v,
     return err;
 }
 
+/* This node's latest epoch key as of the view's block (proto.h: a key that did not land is
+   sent again). */
+static tkms_err read_own_key(node_viewer *vw, tkms_proto_chain_view *v,
+                             const tkms_chain_hash *at) {
+    tkms_chain_address self;
+    memcpy(self.bytes, vw->config.self, 20);
+    tkms_chain_abi_value r, a[2] = {tkms_chain_abi_address(&self),
+                                    tkms_chain_abi_uint64(v->height)};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(a, 2);
+    tkms_chain_bytes keep;
+    tkms_err err = node_view_call(vw, &r, &keep, &vw->registry, NODE_SIG_EPOCH_KEY_AT, &args,
+                                  NODE_SIG_BYTES32_OUT, at);
+    if (err == TKMS_OK) {
+        memcpy(v->own_key_latest, r.items[0].word, 32);
+    }
+    tkms_chain_bytes_free(&keep);
+    return err;
+}
+
 static tkms_err read_global(node_viewer *vw, tkms_proto_chain_view *v,
                             const tkms_chain_hash *at) {
     tkms_chain_abi_value none = tkms_chain_abi_tuple(NULL, 0);
@@ -163,6 +182,9 @@ static tkms_err read_global(node_viewer *vw, tkms_proto_chain_view *v,
     }
     if (err == TKMS_OK) {
         err = read_retained(vw, v, at);
+    }
+    if (err == TKMS_OK) {
+        err = read_own_key(vw, v, at);
     }
     return err;
 }
@@ -385,7 +407,8 @@ static void fill_records(node_viewer *vw, node_view *out) {
     }
 }
 
-static tkms_err read_epoch(node_viewer *vw, node_view *out, const tkms_chain_hash *at) {
+static tkms_err read_epoch(node_viewer *vw, node_view *out, const tkms_chain_hash *at,
+                           bool records) {
     tkms_proto_chain_view *v = &out->v;
     uint8_t commitments_hash[TKMS_PROTO_OPERATORS_MAX][32];
     memset(commitments_hash, 0, sizeof commitments_hash);
@@ -414,16 +437,13 @@ static tkms_err read_epoch(node_viewer *vw, node_view *out, const tkms_chain_has
         err = node_view_source_commitments(vw, &out->source_commitments, v->source, at);
         v->source_commitments = &out->source_commitments;
     }
-    if (err == TKMS_OK) {
+    if (err == TKMS_OK && records) {
         fill_records(vw, out);
     }
     return err;
 }
 
-tkms_err node_view_build(node_viewer *vw, node_view *out, const tkms_chain_header *at) {
-    TKMS_ASSERT(vw != NULL && out != NULL && at != NULL);
-    TKMS_ASSERT(vw->config.interval > 0);
-    vw->error[0] = '\0';
+static void view_reset(node_view *out, const tkms_chain_header *at, uint64_t epoch) {
     memset(&out->v, 0, sizeof out->v);
     for (size_t i = 0; i < TKMS_PROTO_OPERATORS_MAX; i++) {
         memset(out->opened_share[i], 0, sizeof out->opened_share[i]);
@@ -432,7 +452,28 @@ tkms_err node_view_build(node_viewer *vw, node_view *out, const tkms_chain_heade
     out->block_hash = at->hash;
     out->block_timestamp = at->timestamp;
     out->v.height = at->number;
-    out->v.epoch = at->number / vw->config.interval;
+    out->v.epoch = epoch;
+}
+
+tkms_err node_view_build_past(node_viewer *vw, node_view *out, const tkms_chain_header *at,
+                              uint64_t epoch) {
+    TKMS_ASSERT(vw != NULL && out != NULL && at != NULL);
+    TKMS_ASSERT(vw->config.interval > 0 && epoch <= at->number / vw->config.interval);
+    vw->error[0] = '\0';
+    view_reset(out, at, epoch);
+    out->v.active = true; /* only finalized epochs are asked for: they were active */
+    tkms_err err = read_epoch(vw, out, &at->hash, false);
+    if (err != TKMS_OK) {
+        memset(&out->v, 0, sizeof out->v);
+    }
+    return err;
+}
+
+tkms_err node_view_build(node_viewer *vw, node_view *out, const tkms_chain_header *at) {
+    TKMS_ASSERT(vw != NULL && out != NULL && at != NULL);
+    TKMS_ASSERT(vw->config.interval > 0);
+    vw->error[0] = '\0';
+    view_reset(out, at, at->number / vw->config.interval);
     tkms_err err = read_global(vw, &out->v, &at->hash);
     if (err != TKMS_OK) {
         return err;
@@ -449,7 +490,7 @@ tkms_err node_view_build(node_viewer *vw, node_view *out, const tkms_chain_heade
     tkms_chain_bytes_free(&keep);
     out->v.active = active;
     if (err == TKMS_OK && active) {
-        err = read_epoch(vw, out, &at->hash);
+        err = read_epoch(vw, out, &at->hash, true);
     }
     if (err != TKMS_OK) {
         memset(&out->v, 0, sizeof out->v); /* never half a view */

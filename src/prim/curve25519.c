@@ -67,7 +67,17 @@ TKMS_EXPORT void tkms_prim_x25519_public(uint8_t pub[TKMS_PRIM_X25519_BYTES],
 TKMS_EXPORT tkms_err tkms_prim_x25519_shared(uint8_t shared[TKMS_PRIM_X25519_BYTES],
                                              const uint8_t priv[TKMS_PRIM_X25519_BYTES],
                                              const uint8_t peer[TKMS_PRIM_X25519_BYTES]) {
+    uint8_t unused[TKMS_PRIM_X25519_BYTES];
+    return tkms_prim_x25519_shared_and_public(shared, unused, priv, peer);
+}
+
+TKMS_EXPORT tkms_err tkms_prim_x25519_shared_and_public(
+    uint8_t shared[TKMS_PRIM_X25519_BYTES], uint8_t own_public[TKMS_PRIM_X25519_BYTES],
+    const uint8_t priv[TKMS_PRIM_X25519_BYTES], const uint8_t peer[TKMS_PRIM_X25519_BYTES]) {
     EVP_PKEY *k = raw_private(EVP_PKEY_X25519, priv);
+    size_t pub_len = TKMS_PRIM_X25519_BYTES;
+    int pub_ok = EVP_PKEY_get_raw_public_key(k, own_public, &pub_len);
+    TKMS_ASSERT(pub_ok == 1 && pub_len == TKMS_PRIM_X25519_BYTES);
     EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
     TKMS_ASSERT(p != NULL); /* every 32-byte string is an X25519 public key */
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);

@@ -147,6 +147,11 @@ TKMS_EXPORT void tkms_prim_x25519_public(uint8_t pub[TKMS_PRIM_X25519_BYTES],
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_prim_x25519_shared(
     uint8_t shared[TKMS_PRIM_X25519_BYTES], const uint8_t priv[TKMS_PRIM_X25519_BYTES],
     const uint8_t peer[TKMS_PRIM_X25519_BYTES]);
+/* shared() that also returns priv's public key: importing the private key derives it
+   anyway, so this costs one scalar multiplication less than public() + shared(). */
+TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_prim_x25519_shared_and_public(
+    uint8_t shared[TKMS_PRIM_X25519_BYTES], uint8_t own_public[TKMS_PRIM_X25519_BYTES],
+    const uint8_t priv[TKMS_PRIM_X25519_BYTES], const uint8_t peer[TKMS_PRIM_X25519_BYTES]);
 
 /* The sealed share of protocol.md §4.3: E = e·G for a fresh e from rng,
    key = HKDF-SHA256(X25519(e, pk), salt = E ‖ pk, info = "tkms-share-v1"),

@@ -31,8 +31,7 @@ TKMS_EXPORT tkms_err tkms_prim_seal(uint8_t out[TKMS_PRIM_SEALED_BYTES],
     uint8_t e[32], shared[32], key[TKMS_PRIM_AEAD_KEY_BYTES];
     static const uint8_t zero_nonce[TKMS_PRIM_AEAD_NONCE_BYTES] = {0};
     tkms_rng_fill(rng, e, sizeof e);
-    tkms_prim_x25519_public(out, e);
-    tkms_err err = tkms_prim_x25519_shared(shared, e, recipient);
+    tkms_err err = tkms_prim_x25519_shared_and_public(shared, out, e, recipient);
     if (err == TKMS_OK) {
         err = seal_key(key, shared, out, recipient);
     }
@@ -59,8 +58,7 @@ TKMS_EXPORT tkms_err tkms_prim_seal_open(uint8_t pt[TKMS_PRIM_SEALED_PLAINTEXT_B
     if (memcmp(sealed, empty, sizeof empty) == 0) { /* public data: memcmp is fine */
         return TKMS_ERR_PRIM_SEALED_EMPTY;
     }
-    tkms_prim_x25519_public(pub, priv);
-    tkms_err err = tkms_prim_x25519_shared(shared, priv, sealed);
+    tkms_err err = tkms_prim_x25519_shared_and_public(shared, pub, priv, sealed);
     if (err == TKMS_OK) {
         err = seal_key(key, shared, sealed, pub);
     }

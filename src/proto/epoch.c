@@ -17,7 +17,7 @@
 #include "common/tkms_ct.h"
 #include "proto/internal.h"
 
-enum { TX_COMMIT, TX_REVEAL, TX_ACK, TX_OPEN, TX_CONFIRM };
+enum { TX_COMMIT, TX_REVEAL, TX_ACK, TX_OPEN, TX_CONFIRM, TX_KEY };
 
 typedef struct {
     uint64_t trigger, commit_end, reveal_end, ack_end, open_end, confirm_end;
@@ -31,6 +31,9 @@ typedef struct {
     deadlines d;
     size_t me;
     tkms_bls_fr xs[TKMS_PROTO_OPERATORS_MAX];
+    /* the components decide combines: cur's, or the late slot's for a late share */
+    uint64_t comp_have;
+    const tkms_tss_secret *comp;
     bool dirty;
 } step_ctx;
 
@@ -364,8 +367,8 @@ static bool combine_share(step_ctx *c, uint64_t dset, tkms_tss_secret *share,
         }
         cs[m] = v->dealing[i];
         dxs[m] = c->xs[i];
-        if (c->s->cur.have_component & bit(i)) {
-            comp[m] = c->s->cur.component[i];
+        if (c->comp_have & bit(i)) {
+            comp[m] = c->comp[i];
         } else {
             ok = (v->opened[i] & bit(c->me)) && opening_valid(c, i, c->me, &comp[m]);
         }
@@ -399,48 +402,76 @@ static bool combine_share(step_ctx *c, uint64_t dset, tkms_tss_secret *share,
     return true;
 }
 
-static void phase_decide(step_ctx *c) {
-    tkms_proto_state *s = c->s;
+/* The decision of the view's epoch for this node: D, its new share, the combined
+   commitments and the stateHash; false if the epoch fails for it (|D| too small, a
+   component missing, I2). Uses c->comp / c->comp_have as the persisted components. */
+static bool decide_share(step_ctx *c, uint64_t *dset, tkms_tss_secret *share,
+                         tkms_proto_commitments *combined, uint8_t state_hash[32]) {
     const tkms_proto_chain_view *v = c->v;
-    s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
-    c->dirty = true;
-    /* the open deadline is final: the polynomial and the seal seed die here (§5) */
-    wipe_dealing(s);
-    uint64_t dset = qualified_dealers(c);
+    *dset = qualified_dealers(c);
     uint32_t need = v->source == TKMS_PROTO_DKG_SOURCE ? v->t : v->source_t;
-    tkms_tss_secret share;
-    tkms_proto_commitments combined;
-    if ((uint32_t)__builtin_popcountll(dset) < need || !combine_share(c, dset, &share, &combined)) {
-        tkms_wipe(s->cur.component, sizeof s->cur.component);
-        return; /* the epoch fails for this node: no pending version, no confirm */
-    }
-    tkms_wipe(s->cur.component, sizeof s->cur.component);
-    tkms_proto_version *slot = proto_version_slot(s);
-    if (slot == NULL) {
-        tkms_tss_secret_wipe(&share);
-        alert(c, "no_free_version_slot");
-        return;
+    if ((uint32_t)__builtin_popcountll(*dset) < need || !combine_share(c, *dset, share, combined)) {
+        return false;
     }
     uint8_t dealers[TKMS_PROTO_OPERATORS_MAX][20];
     size_t m = 0;
     for (size_t i = 0; i < v->n; i++) {
-        if (dset & bit(i)) {
+        if (*dset & bit(i)) {
             memcpy(dealers[m++], v->ops[i].address, 20);
         }
     }
-    slot->version = v->epoch;
-    slot->status = TKMS_PROTO_VERSION_PENDING;
-    slot->t = v->t;
-    slot->confirm_deadline = c->d.confirm_end;
-    slot->share = share;
-    slot->commitments = combined;
-    tkms_proto_state_hash(slot->state_hash, &s->config, v->epoch, v->source, &combined,
+    tkms_proto_state_hash(state_hash, &c->s->config, v->epoch, v->source, combined,
                           (const uint8_t(*)[20])dealers, m);
+    return true;
+}
+
+/* Stores a new version in a free slot (the share is moved: wiped by the caller). */
+static tkms_proto_version *version_store(step_ctx *c, uint8_t status, const tkms_tss_secret *share,
+                                         const tkms_proto_commitments *combined,
+                                         const uint8_t state_hash[32], uint64_t confirm_end) {
+    tkms_proto_version *slot = proto_version_slot(c->s);
+    if (slot == NULL) {
+        alert(c, "no_free_version_slot");
+        return NULL;
+    }
+    slot->version = c->v->epoch;
+    slot->status = status;
+    slot->t = c->v->t;
+    slot->confirm_deadline = confirm_end;
+    slot->share = *share;
+    slot->commitments = *combined;
+    memcpy(slot->state_hash, state_hash, 32);
+    c->dirty = true;
+    return slot;
+}
+
+static void phase_decide(step_ctx *c) {
+    tkms_proto_state *s = c->s;
+    s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
+    c->dirty = true;
+    /* the open deadline is final: the polynomial and the seal seed die here (§5) */
+    wipe_dealing(s);
+    uint64_t dset;
+    tkms_tss_secret share;
+    tkms_proto_commitments combined;
+    uint8_t state_hash[32];
+    c->comp = s->cur.component;
+    c->comp_have = s->cur.have_component;
+    bool ok = decide_share(c, &dset, &share, &combined, state_hash);
+    tkms_wipe(s->cur.component, sizeof s->cur.component);
+    if (!ok) {
+        return; /* the epoch fails for this node: no pending version, no confirm */
+    }
+    tkms_proto_version *slot = version_store(c, TKMS_PROTO_VERSION_PENDING, &share, &combined,
+                                             state_hash, c->d.confirm_end);
     tkms_tss_secret_wipe(&share);
-    s->cur.sent_height[TX_CONFIRM] = v->height;
+    if (slot == NULL) {
+        return;
+    }
+    s->cur.sent_height[TX_CONFIRM] = c->v->height;
     tkms_proto_action *a = emit(c, TKMS_PROTO_ACT_TX_CONFIRM);
     a->arg = dset;
-    memcpy(a->hash, slot->state_hash, 32);
+    memcpy(a->hash, state_hash, 32);
     memcpy(a->mpk, combined.c[0], TKMS_PROTO_COMMITMENT_BYTES);
 }
 
@@ -483,6 +514,103 @@ static void versions_update(step_ctx *c) {
     }
 }
 
+/* ---- late share (protocol.md §4 step 7) ------------------------------------------------ */
+
+static int index_of(const tkms_proto_chain_view *v, const uint8_t addr[20]);
+static bool view_sane(const tkms_proto_chain_view *v, const tkms_proto_config *config);
+
+static bool late_was_tried(const tkms_proto_state *s, uint64_t version) {
+    for (size_t i = 0; i < TKMS_PROTO_RETAINED_MAX; i++) {
+        if (s->late_tried[i] == version) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TKMS_EXPORT uint64_t tkms_proto_late_wanted(const tkms_proto_state *s,
+                                            const tkms_proto_chain_view *v) {
+    for (uint32_t i = 0; i < v->retained_count && i < TKMS_PROTO_RETAINED_MAX; i++) {
+        uint64_t version = v->retained[i];
+        /* the epoch still running here is decided by the phases, not late */
+        bool running = version == v->epoch && s->cur.epoch == v->epoch &&
+                       s->cur.phase != TKMS_PROTO_PHASE_DECIDED;
+        if (version != 0 && !running && tkms_proto_version_get(s, version) == NULL &&
+            !late_was_tried(s, version)) {
+            return version;
+        }
+    }
+    return 0;
+}
+
+/* Forgets tried versions that left C, and late components whose version did not finalize
+   or left C (abandoned, §5). The next trigger being final, retention is settled. */
+static void late_prune(step_ctx *c) {
+    tkms_proto_state *s = c->s;
+    for (size_t i = 0; i < TKMS_PROTO_RETAINED_MAX; i++) {
+        if (s->late_tried[i] != 0 && retained_index(c->v, s->late_tried[i]) < 0) {
+            s->late_tried[i] = 0;
+            c->dirty = true;
+        }
+    }
+    if (s->late.epoch != 0 && s->late.epoch < c->v->epoch &&
+        retained_index(c->v, s->late.epoch) < 0) {
+        tkms_wipe(&s->late, sizeof s->late);
+        c->dirty = true;
+    }
+}
+
+/* Every slot names a retained version (late_prune) and C holds at most RETAINED_MAX. */
+static void late_mark(tkms_proto_state *s, uint64_t version) {
+    size_t i = 0;
+    while (i < TKMS_PROTO_RETAINED_MAX && s->late_tried[i] != 0) {
+        i++;
+    }
+    TKMS_ASSERT(i < TKMS_PROTO_RETAINED_MAX);
+    s->late_tried[i] = version;
+}
+
+/* Computes this node's share of the finalized epoch `lv` (a view of that epoch at the
+   current height) from its persisted components for that epoch, if any, plus the
+   openings; activates it if its stateHash is the winning one. Tried once per version. */
+static void late_share(step_ctx *outer, const tkms_proto_chain_view *lv) {
+    tkms_proto_state *s = outer->s;
+    late_mark(s, lv->epoch);
+    outer->dirty = true;
+    int r = retained_index(outer->v, lv->epoch);
+    int me = index_of(lv, s->config.self);
+    step_ctx c = {.s = s, .g = outer->g, .v = lv, .out = outer->out, .me = (size_t)me};
+    bool ok = r >= 0 && me >= 0 && lv->finalized && view_sane(lv, &s->config) &&
+              lv->height == outer->v->height;
+    for (size_t i = 0; ok && i < lv->n; i++) {
+        ok = tkms_tss_point_from_address(&c.xs[i], lv->ops[i].address) == TKMS_OK;
+    }
+    if (ok) {
+        c.d = deadlines_of(&s->config, lv->epoch);
+        bool from_late = s->late.epoch == lv->epoch, from_cur = s->cur.epoch == lv->epoch;
+        c.comp = from_late ? s->late.component : s->cur.component;
+        c.comp_have = from_late ? s->late.have_component : from_cur ? s->cur.have_component : 0;
+        uint64_t dset;
+        tkms_tss_secret share;
+        tkms_proto_commitments combined;
+        uint8_t hash[32];
+        if (decide_share(&c, &dset, &share, &combined, hash)) {
+            if (dset == lv->winning_dealers &&
+                memcmp(hash, outer->v->retained_state_hash[r], 32) == 0 &&
+                version_store(&c, TKMS_PROTO_VERSION_ACTIVE, &share, &combined, hash,
+                              c.d.confirm_end) != NULL) {
+                emit(&c, TKMS_PROTO_ACT_ACTIVATE)->arg = lv->epoch;
+            } else {
+                alert(&c, "late_share_not_the_winning_state");
+            }
+            tkms_tss_secret_wipe(&share);
+        }
+    }
+    if (s->late.epoch == lv->epoch) {
+        tkms_wipe(&s->late, sizeof s->late); /* computed or abandoned: components die (§5) */
+    }
+}
+
 /* ---- the step --------------------------------------------------------------------------- */
 
 static bool view_sane(const tkms_proto_chain_view *v, const tkms_proto_config *config) {
@@ -496,6 +624,14 @@ static bool view_sane(const tkms_proto_chain_view *v, const tkms_proto_config *c
 
 static void epoch_start(step_ctx *c) {
     tkms_proto_state *s = c->s;
+    if (s->cur.epoch != 0 && s->cur.phase != TKMS_PROTO_PHASE_DECIDED &&
+        s->cur.have_component != 0) {
+        /* left undecided (crash, downtime): keep the components for the late share */
+        tkms_wipe(&s->late, sizeof s->late);
+        s->late.epoch = s->cur.epoch;
+        s->late.have_component = s->cur.have_component;
+        memcpy(s->late.component, s->cur.component, sizeof s->late.component);
+    }
     tkms_tss_poly_wipe(&s->cur.poly);
     tkms_wipe(&s->cur, sizeof s->cur);
     s->cur.epoch = c->v->epoch;
@@ -520,7 +656,17 @@ static void keys_update(step_ctx *c) {
         tkms_proto_action *a = emit(c, TKMS_PROTO_ACT_TX_SET_EPOCH_KEY);
         memcpy(a->key, proto_key_new(s, c->v->epoch + 1, pinned), 32);
         s->cur.key_published = true;
+        s->cur.sent_height[TX_KEY] = c->v->height;
         c->dirty = true;
+        return;
+    }
+    /* not landed (a crash after PERSIST, a dropped transaction) or superseded by a key this
+       node does not hold: the next epoch would pin a key it cannot open with */
+    for (size_t i = 0; i < TKMS_PROTO_KEYS_MAX; i++) {
+        if (s->keys[i].published_for == c->v->epoch + 1 &&
+            should_send(c, TX_KEY, memcmp(s->keys[i].pub, c->v->own_key_latest, 32) == 0)) {
+            memcpy(emit(c, TKMS_PROTO_ACT_TX_SET_EPOCH_KEY)->key, s->keys[i].pub, 32);
+        }
     }
 }
 
@@ -546,6 +692,11 @@ static void run_phases(step_ctx *c) {
         emit(c, TKMS_PROTO_ACT_TX_REVEAL)->t = (uint16_t)s->cur.poly.t;
         emit(c, TKMS_PROTO_ACT_SEND_RECORD);
     }
+    if (s->cur.phase == TKMS_PROTO_PHASE_REVEALED && v->height < c->d.reveal_end) {
+        /* records of dealers whose reveal is final are fetched and opened already: a lost
+           push then costs no ack (the ack itself still waits for the reveal deadline) */
+        gather_components(c);
+    }
     if (s->cur.phase == TKMS_PROTO_PHASE_REVEALED && v->height >= c->d.reveal_end) {
         phase_ack(c);
     }
@@ -553,9 +704,12 @@ static void run_phases(step_ctx *c) {
         phase_open(c);
     }
     if (s->cur.phase == TKMS_PROTO_PHASE_OPENED && v->height >= c->d.open_end) {
-        if (v->height >= c->d.confirm_end) { /* too late to confirm: nothing to keep (§5) */
+        if (v->height >= c->d.confirm_end) { /* too late to confirm (§5) */
             s->cur.phase = TKMS_PROTO_PHASE_DECIDED;
             wipe_dealing(s);
+            if (v->finalized && tkms_proto_late_wanted(s, v) == v->epoch) {
+                late_share(c, v); /* finalized without us: activate our share late */
+            }
             tkms_wipe(s->cur.component, sizeof s->cur.component);
             c->dirty = true;
         } else {
@@ -616,6 +770,10 @@ TKMS_EXPORT tkms_err tkms_proto_step(tkms_proto_state *s, const tkms_proto_group
     int me = v->active ? index_of(v, s->config.self) : -1;
     if (v->active && v->epoch != s->cur.epoch) {
         epoch_start(&c);
+    }
+    late_prune(&c);
+    if (v->late != NULL && v->late->epoch == tkms_proto_late_wanted(s, v)) {
+        late_share(&c, v->late);
     }
     if (me >= 0) {
         c.me = (size_t)me;

@@ -33,7 +33,14 @@
  *      |D| >= t' (DKG) or t(V) (reshare) the node combines its share, checks I2, persists
  *      it as PENDING and confirms (mpk, stateHash, D).
  *   6. finalization final: the pending version is activated if its stateHash won, else
- *      erased (also late, after a crash). Versions leaving the retained set are erased.
+ *      erased. Versions leaving the retained set are erased.
+ *   7. late (§4 step 7): a retained version this node does not hold, because it came back
+ *      after that epoch's confirm deadline (crash, downtime) or could not confirm in time,
+ *      is computed from the components it persisted for that epoch plus the on-chain
+ *      openings (openings alone for a player that was away all epoch), checked against
+ *      the winning stateHash and activated. The driver asks tkms_proto_late_wanted()
+ *      before each step and attaches a view of that epoch as `late`; each version is
+ *      tried once.
  *
  * Caveats.
  * - No I/O, no clock, no globals: the state is plain data (tkms_proto_state_encode /
@@ -118,7 +125,7 @@ typedef struct {
 
 /* The chain as of the final block `height` (see the walkthrough). Pointers are borrowed
    for the duration of the step. Bitmaps are over indices of O (address order). */
-typedef struct {
+typedef struct tkms_proto_chain_view {
     uint64_t height;
     uint64_t epoch;  /* floor(height / interval): the newest final trigger */
     bool active;     /* the epoch runs (after startGenesis, >= min_operators) */
@@ -142,6 +149,9 @@ typedef struct {
     /* records from peers that match the committed hashes (NULL: not obtained yet) */
     const uint8_t *record[TKMS_PROTO_OPERATORS_MAX];
     size_t record_len[TKMS_PROTO_OPERATORS_MAX];
+    /* this node's latest setEpochKey as of `height` (registry epochKeyAt(self, height); zero
+       if none): a published key that did not land is sent again */
+    uint8_t own_key_latest[32];
     /* global state as of `height` */
     bool has_mpk;
     uint8_t mpk[TKMS_PROTO_COMMITMENT_BYTES];
@@ -150,6 +160,9 @@ typedef struct {
     uint64_t retained[TKMS_PROTO_RETAINED_MAX]; /* newest first */
     uint8_t retained_state_hash[TKMS_PROTO_RETAINED_MAX][32]; /* their winning hashes */
     uint64_t retained_confirm_deadline[TKMS_PROTO_RETAINED_MAX];
+    /* the epoch tkms_proto_late_wanted() asked for, read at this same height (NULL: none;
+       its own `late`, records and global fields are not used) */
+    const struct tkms_proto_chain_view *late;
 } tkms_proto_chain_view;
 
 /* ---- state ------------------------------------------------------------------------ */
@@ -206,6 +219,14 @@ typedef struct {
         uint64_t sent_height[8]; /* per transaction kind: height of the last send */
         tkms_tss_secret component[TKMS_PROTO_OPERATORS_MAX]; /* secret */
     } cur;
+    /* components of an epoch left undecided at the next trigger, kept for the late share
+       (§4 step 7) until that version is computed, abandoned or leaves C */
+    struct {
+        uint64_t epoch; /* 0: empty */
+        uint64_t have_component;
+        tkms_tss_secret component[TKMS_PROTO_OPERATORS_MAX]; /* secret */
+    } late;
+    uint64_t late_tried[TKMS_PROTO_RETAINED_MAX]; /* retained versions already tried late */
 } tkms_proto_state;
 
 /* ---- events and actions -------------------------------------------------------------- */
@@ -272,6 +293,12 @@ TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_proto_own_record(uint8_t *out, size_t ou
                                                          const tkms_proto_state *s,
                                                          const tkms_proto_group *group,
                                                          const tkms_proto_chain_view *view);
+/* The retained version the driver should attach as `view->late` for the next step with
+   this view (a view of that epoch at the same height), or 0 for none: the newest retained
+   version this node neither holds nor has tried late. */
+TKMS_EXPORT uint64_t tkms_proto_late_wanted(const tkms_proto_state *s,
+                                            const tkms_proto_chain_view *v);
+
 /* Stable binary encoding of the whole state (secrets included: the store seals it). */
 TKMS_EXPORT size_t tkms_proto_state_encoded_bytes(void);
 TKMS_EXPORT void tkms_proto_state_encode(uint8_t *out, const tkms_proto_state *s);

@@ -16,7 +16,7 @@
 #include "proto/internal.h"
 
 #define STATE_MAGIC 0x746b6d7350524f54ULL /* "tkmsPROT" */
-#define STATE_FORMAT 1
+#define STATE_FORMAT 2 /* 2: the late slot and late_tried */
 
 void proto_drbg_block(uint8_t out[32], const uint8_t key[32], uint64_t counter,
                       const char *label) {
@@ -258,6 +258,17 @@ static void walk_cur(cursor *c, tkms_proto_state *s, bool reading) {
     }
 }
 
+static void walk_late(cursor *c, tkms_proto_state *s, bool reading) {
+    walk_u64(c, &s->late.epoch, reading);
+    walk_u64(c, &s->late.have_component, reading);
+    for (size_t i = 0; i < TKMS_PROTO_OPERATORS_MAX; i++) {
+        walk_fr(c, &s->late.component[i].v, reading);
+    }
+    for (size_t i = 0; i < TKMS_PROTO_RETAINED_MAX; i++) {
+        walk_u64(c, &s->late_tried[i], reading);
+    }
+}
+
 static void walk_state(cursor *c, tkms_proto_state *s, bool reading) {
     uint64_t magic = STATE_MAGIC, format = STATE_FORMAT, bound = s->mpk_bound;
     walk_u64(c, &magic, reading);
@@ -291,6 +302,7 @@ static void walk_state(cursor *c, tkms_proto_state *s, bool reading) {
         walk_version(c, &s->versions[i], reading);
     }
     walk_cur(c, s, reading);
+    walk_late(c, s, reading);
 }
 
 TKMS_EXPORT size_t tkms_proto_state_encoded_bytes(void) {

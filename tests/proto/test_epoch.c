@@ -3,8 +3,11 @@
  * (4 operators, real BLS group): genesis DKG, then reshares. Every PERSIST is replayed
  * through encode/decode (a node continues from its decoded state, as after a restart),
  * and at the end the MPK is unique, every node activated every version, and t shares of
- * the newest version recover S·H1(id) that verifies against the MPK. The full simulator
- * with faults and adversaries is tests/sim.
+ * the newest version recover S·H1(id) that verifies against the MPK. A second case stops one
+ * node between its ack and the cutoff of epoch 2 until after the next trigger: it must
+ * compute its share of v2 late (proto.h, the late share: a view of epoch 2 attached when
+ * tkms_proto_late_wanted() asks) and deal from it in epoch 3. The full simulator with
+ * faults and adversaries is tests/sim.
  */
 #include <string.h>
 
@@ -83,9 +86,11 @@ static void snapshot(uint64_t e) {
     }
 }
 
-static void build_view(tkms_proto_chain_view *v, uint64_t height) {
+/* The view of epoch e at `height` (e = height / interval, or a past epoch for `late`);
+   `shares` backs its openings. */
+static void build_view(tkms_proto_chain_view *v, uint64_t height, uint64_t e,
+                       uint8_t (*shares)[TKMS_PROTO_OPERATORS_MAX][32]) {
     memset(v, 0, sizeof *v);
-    uint64_t e = height / BASE.interval;
     epoch_rec *r = &w.ep[e];
     v->height = height;
     v->epoch = e;
@@ -108,7 +113,6 @@ static void build_view(tkms_proto_chain_view *v, uint64_t height) {
         v->record[i] = r->record[i];
         v->record_len[i] = r->record_len[i];
     }
-    static uint8_t shares[N][TKMS_PROTO_OPERATORS_MAX][32];
     for (size_t i = 0; i < N; i++) {
         memcpy(shares[i], r->opened_share[i], sizeof r->opened_share[i]);
     }
@@ -252,9 +256,12 @@ static int cmp_address(const void *a, const void *b) {
     return memcmp(a, b, 20);
 }
 
-static void test_dkg_and_reshares(void **state) {
-    (void)state;
-    uint8_t addrs[N][20];
+/* Runs the network from epoch 1 through EPOCHS; `away` (if < N) takes no step at heights
+   [from, to), as a node that is down. Every step gets the late view it asks for. */
+static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64_t to) {
+    static uint8_t shares[N][TKMS_PROTO_OPERATORS_MAX][32];
+    static uint8_t late_shares[N][TKMS_PROTO_OPERATORS_MAX][32];
+    memset(&w, 0, sizeof w);
     for (size_t i = 0; i < N; i++) {
         tu_rng_bytes(&prng, addrs[i], 20);
     }
@@ -275,23 +282,33 @@ static void test_dkg_and_reshares(void **state) {
             snapshot(head / BASE.interval);
         }
         for (size_t i = 0; i < N; i++) {
-            tkms_proto_chain_view v;
+            if (i == away && final >= from && final < to) {
+                continue;
+            }
+            tkms_proto_chain_view v, late;
             tkms_proto_actions acts;
-            build_view(&v, final);
+            build_view(&v, final, final / BASE.interval, shares);
+            uint64_t want = tkms_proto_late_wanted(&w.nodes[i], &v);
+            if (want != 0) {
+                build_view(&late, final, want, late_shares);
+                v.late = &late;
+            }
             tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &v};
             assert_int_equal(tkms_proto_step(&w.nodes[i], tkms_proto_group_bls(), &ev, &acts),
                              TKMS_OK);
             execute(i, &acts, &v);
         }
     }
-    assert_int_equal(w.nfinal, EPOCHS);
-    /* every node holds the newest version, activated, and t shares give the app key */
-    uint64_t newest = w.finalized[w.nfinal - 1];
+}
+
+/* Every node holds `version` activated, and t of the shares give an app key that verifies
+   against the MPK. */
+static void check_version(uint8_t (*addrs)[20], uint64_t version) {
     tkms_bls_g1 h1, partials[N], sk;
     tkms_bls_fr xs[N];
     assert_int_equal(tkms_tss_h1(&h1, (const uint8_t *)"my-app", 6), TKMS_OK);
     for (size_t i = 0; i < N; i++) {
-        const tkms_proto_version *ver = tkms_proto_version_get(&w.nodes[i], newest);
+        const tkms_proto_version *ver = tkms_proto_version_get(&w.nodes[i], version);
         assert_non_null(ver);
         assert_int_equal(ver->status, TKMS_PROTO_VERSION_ACTIVE);
         tkms_tss_partial_sign(&partials[i], &ver->share, &h1);
@@ -302,17 +319,49 @@ static void test_dkg_and_reshares(void **state) {
     tkms_bls_g2 mpk;
     assert_int_equal(tkms_bls_g2_decode(&mpk, w.mpk), TKMS_OK);
     assert_true(tkms_tss_app_key_verify_vartime(&sk, &h1, &mpk));
+}
+
+static void free_records(void) {
     for (size_t e = 0; e < EPOCHS + 2; e++) {
         for (size_t i = 0; i < N; i++) {
             free(w.ep[e].record[i]);
+            w.ep[e].record[i] = NULL;
         }
     }
+}
+
+static void test_dkg_and_reshares(void **state) {
+    (void)state;
+    uint8_t addrs[N][20];
+    run_network(addrs, N, 0, 0);
+    assert_int_equal(w.nfinal, EPOCHS);
+    check_version(addrs, w.finalized[w.nfinal - 1]);
+    free_records();
+}
+
+/* Node 3 is away from just after epoch 2's ack deadline (its components are persisted, its
+   ack landed) until 3 blocks after trigger 3: epoch 2 finalizes with the other three, and
+   node 3 must activate v2 late from its persisted components and deal in epoch 3. */
+static void test_late_share(void **state) {
+    (void)state;
+    uint8_t addrs[N][20];
+    uint64_t b2 = 2 * BASE.interval, b3 = 3 * BASE.interval;
+    run_network(addrs, 3, b2 + BASE.ack_offset + 1, b3 + 3);
+    assert_int_equal(w.nfinal, EPOCHS);
+    assert_true(w.ep[2].finalized);
+    assert_false(w.ep[2].confirmed_bits & bit(3)); /* it never confirmed epoch 2 */
+    assert_true(w.ep[2].acked & bit(3));
+    assert_true(w.ep[3].dset & bit(3)); /* dealt in epoch 3 from its late share of v2 */
+    assert_int_equal(w.nodes[3].late.epoch, 0); /* late components erased */
+    check_version(addrs, w.finalized[w.nfinal - 1]);
+    free_records();
 }
 
 int main(void) {
     uint64_t seed = tu_seed();
     printf("# seed %llu (TKMS_TEST_SEED)\n", (unsigned long long)seed);
     tu_rng_seed(&prng, seed);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_dkg_and_reshares)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_dkg_and_reshares),
+                                       cmocka_unit_test(test_late_share)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

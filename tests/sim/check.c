@@ -140,6 +140,11 @@ static void summarize(sim_actor *w, const tkms_proto_state *s) {
     w->sum_have_component = s->cur.have_component;
     w->sum_poly = !poly_erased(&s->cur.poly) || !zero_bytes(s->cur.seal_seed, 32);
     w->sum_comps = !zero_bytes(s->cur.component, sizeof s->cur.component);
+    w->sum_late_epoch = s->late.epoch;
+    w->sum_late_have = s->late.have_component;
+    if (s->late.epoch == 0 && !zero_bytes(s->late.component, sizeof s->late.component)) {
+        w->sum_late_epoch = UINT64_MAX; /* components without an epoch: never legitimate */
+    }
     for (size_t i = 0; i < TKMS_PROTO_KEYS_MAX; i++) {
         memcpy(w->sum_key_pub[i], s->keys[i].pub, 32);
         w->sum_key_priv[i] = !zero_bytes(s->keys[i].priv, 32);
@@ -180,6 +185,27 @@ static void erasure_versions(sim_run *run, const sim_actor *a, uint64_t h) {
 
 /* The polynomial and seal seed once the open deadline is final; the components once the
    share was persisted or abandoned (at the same point). */
+/* Late components (proto.h late share) live only while their version may still be computed:
+   once the next trigger is final, their epoch must be in C. */
+static void erasure_late(sim_run *run, const sim_actor *a, uint64_t h) {
+    uint64_t e = a->sum_late_epoch;
+    if (e == 0 || (e != UINT64_MAX && h < sim_chain_trigger(&run->chain, e + 1))) {
+        return;
+    }
+    uint64_t retained[64];
+    uint32_t count = sim_chain_retained_at(&run->chain, h, retained, 64);
+    bool in_c = false;
+    for (uint32_t i = 0; i < count && i < 64; i++) {
+        in_c |= retained[i] == e;
+    }
+    if (!in_c) {
+        sim_fail(run,
+                 "erasure: actor %u keeps late components of epoch %llu at height %llu, "
+                 "which is not retained (§5)",
+                 a->id, (unsigned long long)e, (unsigned long long)h);
+    }
+}
+
 static void erasure_cur(sim_run *run, const sim_actor *a, uint64_t h) {
     uint64_t open_end = sim_chain_trigger(&run->chain, a->sum_cur_epoch) + run->p.open;
     if (h < open_end) {
@@ -241,6 +267,9 @@ void sim_check_erasure(sim_run *run, const sim_actor *a, uint64_t h) {
     erasure_versions(run, a, h);
     if (!run->res.failed) {
         erasure_cur(run, a, h);
+    }
+    if (!run->res.failed) {
+        erasure_late(run, a, h);
     }
     if (!run->res.failed) {
         erasure_keys(run, a, h);

@@ -228,7 +228,9 @@ static bool computable(const sim_actor *a, const sim_vinfo *vi) {
     }
     for (uint32_t j = 0; j < vi->n; j++) {
         if (vi->op[j] == a->id) {
-            uint64_t mine = a->sum_cur_epoch == vi->version ? a->sum_have_component : 0;
+            uint64_t mine = a->sum_cur_epoch == vi->version ? a->sum_have_component
+                            : a->sum_late_epoch == vi->version ? a->sum_late_have
+                                                                : 0;
             return ((vi->opened_to[j] | mine) & vi->dealers) == vi->dealers;
         }
     }
@@ -295,8 +297,9 @@ static void recoverability(sim_run *run) {
         int32_t have = 0, held = 0;
         for (uint32_t a = 0; a < run->actor_count; a++) {
             const sim_actor *act = &run->actors[a];
-            if (!act->malicious && act->status != SIM_HALTED && act->st != NULL &&
-                sim_chain_is_registered(&run->chain, a)) {
+            /* registered or not: an ejected operator keeps its shares until the version
+               leaves C (I5), and the owner can re-allow it (docs/decisions.md) */
+            if (!act->malicious && act->status != SIM_HALTED && act->st != NULL) {
                 have += computable(act, vi) ? 1 : 0;
                 held += holds(act, vi) ? 1 : 0;
             }

@@ -192,7 +192,8 @@ void sim_cache_clear(sim_actor *a) {
 /* ---- messages ---------------------------------------------------------------------- */
 
 bool sim_net_reachable(const sim_run *run, uint32_t from, uint32_t to) {
-    return !run->partitioned || run->partition[from] == run->partition[to];
+    uint8_t a = run->partition[from], b = run->partition[to];
+    return !run->partitioned || a == b || a == SIM_PARTITION_BRIDGE || b == SIM_PARTITION_BRIDGE;
 }
 
 static void enqueue(sim_run *run, const sim_msg *m) {
@@ -244,6 +245,13 @@ static void answer_fetch(sim_run *run, sim_actor *peer, const sim_msg *m) {
         return;
     }
     if (peer->malicious && !sim_adv_serves(run, peer, m->from, m->epoch)) {
+        return;
+    }
+    /* an adversary bridging a partition relays only its own records (the dealer address
+       follows the record's version and epoch: protocol.md §4.3) */
+    const sim_record *rec = &sim_pool_for(run, m->epoch, false)->rec[idx];
+    if (peer->malicious && run->partitioned && run->partition[peer->id] == SIM_PARTITION_BRIDGE &&
+        (rec->len < 29 || memcmp(rec->bytes + 9, peer->address, 20) != 0)) {
         return;
     }
     if (sim_rng_pm(&run->rng_net, run->cfg.faults.fetch_fail_pm)) {

@@ -140,10 +140,21 @@ static bool reorg_check(sim_run *run, sim_actor *a, uint64_t final_h, bool *olde
 static void step_node(sim_run *run, sim_actor *a, sim_view *w, bool must_halt) {
     tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &w->v};
     sim_view_records(run, w, a);
+    memcpy(w->v.own_key_latest, sim_chain_key_at(&run->chain, a->id, w->v.height), 32);
+    uint64_t late = tkms_proto_late_wanted(a->st, &w->v);
+    w->v.late = NULL; /* the shared view is reused by other nodes */
+    if (late != 0 && sim_view_build_past(run->view_late, &run->chain, w->v.height, late)) {
+        w->v.late = &run->view_late->v;
+    }
+    if (late != 0) {
+        sim_log(run, 2, "actor %u asks for version %llu late (view %s)", a->id,
+                (unsigned long long)late, w->v.late != NULL ? "attached" : "not kept");
+    }
     double t0 = cpu_seconds();
     tkms_err err = tkms_proto_step(a->st, run->group, &ev, run->actions);
     run->res.proto_seconds += cpu_seconds() - t0;
     run->res.proto_steps++;
+    w->v.late = NULL;
     a->steps++;
     if (err == TKMS_ERR_PROTO_HALT) {
         a->status = SIM_HALTED;

@@ -251,21 +251,21 @@ static void judge(sim_run *run, sim_oracle_epoch *o) {
             run->res.max_adv_points = points;
             run->res.max_adv_threshold = o->t;
         }
-        if (o->known_poly & bit) {
+        /* A dealer whose constant term the adversary already knew (its source share is in
+           P(V)) reveals no secret of V when its polynomial is exposed: only components,
+           which the closure turns into version shares, judged below (protocol.md §4 as
+           amended in docs/decisions.md). Every other honest polynomial must stay hidden. */
+        if ((o->known_poly & bit) && !(o->known_zero & bit)) {
             sim_log(run, 1,
                     "oracle: epoch %llu source %lld dealer %u: evals %016llx (malicious "
                     "%016llx), constant known %d",
                     (unsigned long long)o->epoch, (long long)o->source, i,
                     (unsigned long long)o->known_eval[i], (unsigned long long)o->malicious,
                     (int)((o->known_zero >> i) & 1));
-            bool constant = (o->known_zero & bit) && points - 1 < o->t;
             sim_fail(run,
                      "secrecy: the adversary holds %u points of honest dealer %u's "
-                     "polynomial in epoch %llu (threshold %u)%s",
-                     points, o->op[i], (unsigned long long)o->epoch, o->t,
-                     constant ? " [the dealer's constant term is public: its source share is "
-                                "in P(V)]"
-                              : "");
+                     "polynomial in epoch %llu (threshold %u)",
+                     points, o->op[i], (unsigned long long)o->epoch, o->t);
             return;
         }
     }

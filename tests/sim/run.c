@@ -162,6 +162,8 @@ void sim_submit(sim_run *run, sim_tx *tx) {
     if (late && window_end(run, tx) > ready) {
         ready = window_end(run, tx); /* lands in the window's last block */
     }
+    sim_log(run, 2, "actor %u submits tx kind %d at %llu, ready %llu", tx->from, (int)tx->kind,
+            (unsigned long long)run->chain.height, (unsigned long long)ready);
     sim_chain_submit(&run->chain, tx, ready);
 }
 
@@ -171,10 +173,11 @@ static void run_alloc(sim_run *run) {
     run->actors = calloc(SIM_ACTORS_MAX, sizeof *run->actors);
     run->view = calloc(1, sizeof *run->view);
     run->view2 = calloc(1, sizeof *run->view2);
+    run->view_late = calloc(1, sizeof *run->view_late);
     run->actions = calloc(1, sizeof *run->actions);
     run->scratch_state = malloc(sizeof(tkms_proto_state) + tkms_proto_state_encoded_bytes());
     run->record_buf = malloc(TKMS_PROTO_RECORD_BYTES_MAX);
-    TKMS_ASSERT(run->actors && run->view && run->view2 && run->actions && run->scratch_state &&
+    TKMS_ASSERT(run->actors && run->view && run->view2 && run->view_late && run->actions && run->scratch_state &&
                 run->record_buf);
     run->view_h[0] = run->view_h[1] = UINT64_MAX;
 }
@@ -195,6 +198,7 @@ static void run_free(sim_run *run) {
     free(run->actors);
     free(run->view);
     free(run->view2);
+    free(run->view_late);
     free(run->actions);
     free(run->scratch_state);
     free(run->record_buf);

@@ -119,6 +119,41 @@ static void setup_subset_split(sim_run *run) {
     run->hook = hook_subset_split;
 }
 
+/* A partition that leaves two honest players acking only malicious dealers (protocol.md
+   §7): through epoch 2's commit, reveal and ack phases they reach only the two adversaries
+   (who reach everyone), so they ack the adversaries and themselves. The three other honest
+   dealers open their shares (2 <= r), the two cut-off dealers need 3 openings and are out:
+   D = 3 honest + 2 malicious. Both players' new shares are then known to the adversary
+   (every component either dealt by it or opened): 2 + 2 = 4 < t = 5, checked by the
+   oracle; the epoch finalizes. */
+static void hook_malicious_only(sim_run *run, uint64_t block) {
+    if (block == trig(run, 2)) {
+        run->partitioned = true;
+        for (uint32_t i = 0; i < run->actor_count; i++) {
+            run->partition[i] = run->actors[i].malicious ? SIM_PARTITION_BRIDGE : 0;
+        }
+        run->partition[first_honest(run, 0)] = 1;
+        run->partition[first_honest(run, 1)] = 1;
+    }
+    if (block == trig(run, 2) + run->p.ack + 1) {
+        run->partitioned = false;
+    }
+}
+
+static void finish_malicious_only(sim_run *run) {
+    const sim_erec *r = sim_chain_erec(&run->chain, 2);
+    if (r == NULL || r->final_blk == 0 || sim_popcount(r->win_d) != 5) {
+        sim_fail(run, "scenario: epoch 2 should finalize with the 3 reachable honest dealers "
+                      "and the 2 adversaries");
+    }
+}
+
+static void setup_malicious_only(sim_run *run) {
+    run->cfg.epochs = 4;
+    population(run, 7, 2, SIM_ADV_HONEST);
+    run->hook = hook_malicious_only;
+}
+
 /* Peers' views used as inputs: heavy loss, duplicated and failed fetches, and two
    adversaries that deliver selectively, push wrong records or flood garbage first. */
 static void setup_peer_views(sim_run *run) {
@@ -676,19 +711,35 @@ static void setup_contract_rules(sim_run *run) {
 
 /* Operators ejected while the genesis epoch runs (allowed: no version is finalized yet, so
    no live-holder guard applies, and the cutoff freeze has not started). Genesis still
-   finalizes with their shares, but they are no longer registered: if that leaves fewer
-   than t' registered honest holders, the master key can never be reshared (there is no
-   older version to fall back to). */
+   finalizes with their shares, but only 4 of its 7 holders stay registered, below
+   t(v1) = 5: epoch 2 cannot reshare. The key is not lost — the ejected operators keep
+   their shares while v1 is retained (I5) — and the owner's remedy works: it re-allows them
+   after epoch 2 failed, they register again, and epoch 4 reshares from v1
+   (docs/decisions.md, "Ejected holders"). */
 static void hook_genesis_ejections(sim_run *run, uint64_t block) {
     if (block == trig(run, 1) + run->p.reveal) {
         for (uint32_t k = 0; k < 3; k++) {
             sim_owner_tx(run, SIM_TX_EJECT, first_honest(run, k), block);
         }
     }
+    if (block == trig(run, 3) + 2) {
+        for (uint32_t k = 0; k < 3; k++) {
+            sim_actor_join(run, first_honest(run, k), block);
+        }
+    }
+}
+
+static void finish_genesis_ejections(sim_run *run) {
+    const sim_erec *r2 = sim_chain_erec(&run->chain, 2);
+    const sim_erec *r4 = sim_chain_erec(&run->chain, 4);
+    if (r2 == NULL || r2->final_blk != 0 || r4 == NULL || r4->final_blk == 0 || r4->n != 7 ||
+        r4->source != 1) {
+        sim_fail(run, "scenario: epoch 2 should fail and epoch 4 reshare v1 with all 7 again");
+    }
 }
 
 static void setup_genesis_ejections(sim_run *run) {
-    run->cfg.epochs = 3;
+    run->cfg.epochs = 5;
     population(run, 7, 0, SIM_ADV_HONEST);
     run->hook = hook_genesis_ejections;
 }
@@ -762,6 +813,8 @@ static const sim_scenario SCENARIOS[] = {
     {"timing_dealers", "incident: dealers seen differently because of timing", setup_timing_dealers,
      NULL},
     {"subset_split", "incident: a >= t' subset split from the rest", setup_subset_split, NULL},
+    {"acking_malicious_only", "partition: two players reach only the adversaries' records",
+     setup_malicious_only, finish_malicious_only},
     {"peer_views", "incident: peers' views as inputs (loss, selective delivery)", setup_peer_views,
      NULL},
     {"rushing_genesis", "rushing dealer at genesis with n - t' honest offline", setup_rushing,
@@ -807,9 +860,9 @@ static const sim_scenario SCENARIOS[] = {
      setup_fetch_flood, NULL},
     {"contract_rules", "malformed transactions of every kind, random ejections",
      setup_contract_rules, NULL},
-    {"genesis_ejections", "regression: holders ejected while genesis runs", setup_genesis_ejections,
-     NULL},
-    {"public_constant", "regression: a dealer in P(V) exposes t' points of its polynomial",
+    {"genesis_ejections", "holders ejected while genesis runs, re-allowed later",
+     setup_genesis_ejections, finish_genesis_ejections},
+    {"public_constant", "a dealer in P(V) (public constant term) deals with r openings",
      setup_public_constant, NULL},
     {"eject_offline_holder", "regression: the guard lets the owner eject a needed holder",
      setup_eject_offline, NULL},

@@ -323,6 +323,9 @@ typedef struct {
 
 /* Fills w->v as of final block h, records left NULL (the driver adds its own). */
 void sim_view_build(sim_view *w, sim_chain *c, uint64_t h);
+/* A view of a past `epoch` at height h (its snapshot and progress; no global part); false
+   when the chain model no longer keeps that epoch. */
+bool sim_view_build_past(sim_view *w, sim_chain *c, uint64_t h, uint64_t epoch);
 
 /* The reference decision of protocol.md §4 step 5, computed from chain data alone by an
    independent implementation: D, the combined commitments and the state hash. */
@@ -462,6 +465,7 @@ typedef struct {
     uint8_t sum_phase;
     uint64_t sum_have_component; /* dealers whose component it persisted (cur epoch) */
     bool sum_poly, sum_comps;    /* polynomial / seal seed, components still present */
+    uint64_t sum_late_epoch, sum_late_have; /* the late slot (proto.h late share) */
     uint8_t sum_key_pub[TKMS_PROTO_KEYS_MAX][32];
     bool sum_key_priv[TKMS_PROTO_KEYS_MAX];
     uint64_t sum_key_for[TKMS_PROTO_KEYS_MAX];
@@ -549,6 +553,7 @@ struct sim_run {
     sim_msg *msgs;
     size_t msg_count, msg_cap;
     uint8_t partition[SIM_ACTORS_MAX]; /* group per actor; messages across groups drop */
+#define SIM_PARTITION_BRIDGE 255       /* a group that reaches every group */
     bool partitioned;
     bool outage; /* RPC outage: no views, no submissions */
     uint64_t partition_until, outage_until;
@@ -584,7 +589,7 @@ struct sim_run {
     void *scenario_state;
     sim_result res;
     /* scratch */
-    sim_view *view, *view2;
+    sim_view *view, *view2, *view_late; /* view_late: a past epoch (proto.h late share) */
     uint64_t view_h[2], view_bid[2]; /* which (height, top block) each view was built for */
     tkms_proto_actions *actions;
     uint8_t *scratch_state;

@@ -92,20 +92,17 @@ static void view_progress(sim_view *w, const sim_erec *r, uint64_t h) {
     }
 }
 
-void sim_view_build(sim_view *w, sim_chain *c, uint64_t h) {
-    TKMS_ASSERT(h <= c->height);
+static void view_reset(sim_view *w, uint64_t h, uint64_t epoch) {
     memset(&w->v, 0, sizeof w->v);
     w->rec = NULL;
     for (uint32_t i = 0; i < SIM_OPS_MAX; i++) {
         w->pool_index[i] = -1;
     }
     w->v.height = h;
-    w->v.epoch = h / c->p.interval;
-    view_global(w, c, h);
-    const sim_erec *r = sim_chain_snapshot(c, w->v.epoch);
-    if (r == NULL) {
-        return;
-    }
+    w->v.epoch = epoch;
+}
+
+static void view_epoch(sim_view *w, sim_chain *c, const sim_erec *r, uint64_t h) {
     w->rec = r;
     view_snapshot(w, c, r);
     /* only the n x n corner of the openings is ever read */
@@ -113,6 +110,27 @@ void sim_view_build(sim_view *w, sim_chain *c, uint64_t h) {
         memset(w->opened_share[i], 0, (size_t)r->n * 32);
     }
     view_progress(w, r, h);
+}
+
+void sim_view_build(sim_view *w, sim_chain *c, uint64_t h) {
+    TKMS_ASSERT(h <= c->height);
+    view_reset(w, h, h / c->p.interval);
+    view_global(w, c, h);
+    const sim_erec *r = sim_chain_snapshot(c, w->v.epoch);
+    if (r != NULL) {
+        view_epoch(w, c, r, h);
+    }
+}
+
+bool sim_view_build_past(sim_view *w, sim_chain *c, uint64_t h, uint64_t epoch) {
+    TKMS_ASSERT(h <= c->height && epoch <= h / c->p.interval);
+    view_reset(w, h, epoch);
+    const sim_erec *r = sim_chain_erec(c, epoch); /* never creates: the ring keeps 8 epochs */
+    if (r == NULL || !r->snap_ok) {
+        return false;
+    }
+    view_epoch(w, c, r, h);
+    return true;
 }
 
 /* ---- the reference decision (protocol.md §4 step 5) -------------------------------- */
