@@ -22,62 +22,18 @@ typedef struct {
     sim_config cfg;
     uint64_t seeds, first_seed;
     bool one_seed, compare_bls, list, node_range, replay_check, fork_each;
-    uint32_t tolerate; /* bitmask over KNOWN[] */
     uint64_t progress; /* print the running totals every this many seeds (0: never) */
     char nodes_arg[32];
     bool byz_given;
 } options;
 
-/* Findings already reported, recognizable by their messages. --tolerate tallies them
-   apart (long runs keep looking for anything new); ctest never tolerates anything. */
-static const struct {
-    const char *key, *needle;
-} KNOWN[] = {
-    {"ack_timing", "[honest acks missed the ack deadline]"},
-    {"late_share", "computable but not held"},
-    {"guard", "[after the registry removed an operator]"},
-    {"pv_constant", "[the dealer's constant term is public"},
-    {"late_key", "lost the private X25519 key"},
-    {"pending", "keeps a pending share"},
-    {"genesis_guard", "[holders of the genesis version were removed"},
-    {"abort", "aborted (an assertion failed"},
-};
-#define KNOWN_COUNT (sizeof KNOWN / sizeof KNOWN[0])
-
-static bool parse_tolerate(options *o, const char *v) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v);
-    for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
-        bool found = false;
-        for (size_t k = 0; k < KNOWN_COUNT; k++) {
-            if (strcmp(tok, "all") == 0 || strcmp(tok, KNOWN[k].key) == 0) {
-                o->tolerate |= 1u << k;
-                found = true;
-            }
-        }
-        if (!found) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int known_index(const char *message) {
-    for (size_t k = 0; k < KNOWN_COUNT; k++) {
-        if (strstr(message, KNOWN[k].needle) != NULL) {
-            return (int)k;
-        }
-    }
-    return -1;
-}
 
 static void usage(void) {
     fprintf(stderr,
             "usage: tkms-sim [--nodes N|A-B] [--epochs E] [--seeds K] [--first-seed S]\n"
             "                [--faults LIST] [--byzantine B] [--scenario NAME] [--bls]\n"
             "                [--compare-bls] [--replay-check] [--seed N] [-v|-vv] [--list]\n"
-            "                [--fork] [--tolerate all|ack_timing,late_share,guard,pv_constant,\n"
-            "                 late_key,pending,genesis_guard,abort]\n"
+            "                [--fork] [--progress K] [--trace FILE]\n"
             "faults: none, all (= delay,loss,dup,txdelay,crash,lag,fetchfail,offline,\n"
             "        partition,outage,reorg,churn,badkeys), deepreorg, congestion\n");
 }
@@ -177,8 +133,6 @@ static bool parse_args(options *o, int argc, char **argv) {
             ok = parse_u64(v, &o->progress);
         } else if (strcmp(k, "--trace") == 0) {
             o->cfg.trace = v;
-        } else if (strcmp(k, "--tolerate") == 0) {
-            ok = parse_tolerate(o, v);
         } else if (strcmp(k, "--scenario") == 0) {
             ok = sim_scenario_find(v) != NULL;
             o->cfg.scenario = v;
@@ -240,7 +194,6 @@ typedef struct {
     uint32_t max_retained, adv_points, adv_threshold;
     double proto_seconds;
     uint64_t proto_steps, node_epochs;
-    uint64_t known[KNOWN_COUNT];
 } totals;
 
 static void accumulate(totals *t, const sim_result *r) {
@@ -331,7 +284,6 @@ static void run_seed(const options *o, uint64_t seed, totals *t) {
     g_bls = cfg.bls;
     execute(o, &cfg, &res);
     accumulate(t, &res);
-    int known = res.failed ? known_index(res.message) : -1;
     if (o->replay_check) {
         /* exactness only: a run that breaks an invariant must break it identically again */
         execute(o, &cfg, &other);
@@ -341,12 +293,6 @@ static void run_seed(const options *o, uint64_t seed, totals *t) {
                    (unsigned long long)seed, (unsigned long long)res.proto_steps,
                    (unsigned long long)other.proto_steps);
             replay_line(o, seed, cfg.bls);
-        }
-    } else if (known >= 0 && (o->tolerate >> known) & 1u) {
-        t->known[known]++;
-        if (o->cfg.verbose > 0) {
-            printf("known seed=%llu (%s): %s\n", (unsigned long long)seed, KNOWN[known].key,
-                   res.message);
         }
     } else if (res.failed) {
         t->failed++;
@@ -379,7 +325,7 @@ static void run_seed(const options *o, uint64_t seed, totals *t) {
     fflush(stdout);
 }
 
-static void print_totals(const options *o, const totals *t, clock_t start) {
+static void print_totals(const totals *t, clock_t start) {
     double secs = (double)(clock() - start) / CLOCKS_PER_SEC;
     printf("expected-live epochs finalized: %llu/%llu, min recoverability margin: %d, "
            "max |C|: %u, max adversary points: %u/%u, crashes: %llu, halts: %llu, "
@@ -389,15 +335,6 @@ static void print_totals(const options *o, const totals *t, clock_t start) {
            t->adv_threshold, (unsigned long long)t->crashes, (unsigned long long)t->halts,
            t->proto_steps ? t->proto_seconds * 1e6 / (double)t->proto_steps : 0.0,
            t->node_epochs ? t->proto_seconds * 1e3 / (double)t->node_epochs : 0.0, secs);
-    if (o->tolerate != 0) {
-        printf("known findings tolerated:");
-        for (size_t k = 0; k < KNOWN_COUNT; k++) {
-            if ((o->tolerate >> k) & 1u) {
-                printf(" %s %llu", KNOWN[k].key, (unsigned long long)t->known[k]);
-            }
-        }
-        printf("\n");
-    }
     printf("runs: %llu, failed: %llu, epochs finalized: %llu/%llu\n", (unsigned long long)t->runs,
            (unsigned long long)t->failed, (unsigned long long)t->finalized,
            (unsigned long long)t->total);
@@ -431,9 +368,9 @@ int main(int argc, char **argv) {
         if (o.progress != 0 && (k + 1) % o.progress == 0 && k + 1 < o.seeds) {
             printf("-- progress after %llu seeds (up to seed %llu):\n", (unsigned long long)(k + 1),
                    (unsigned long long)(o.first_seed + k));
-            print_totals(&o, &t, start);
+            print_totals(&t, start);
         }
     }
-    print_totals(&o, &t, start);
+    print_totals(&t, start);
     return t.failed == 0 ? 0 : 1;
 }
