@@ -246,8 +246,10 @@ static void judge(sim_run *run, sim_oracle_epoch *o) {
             continue;
         }
         uint32_t points = sim_popcount(o->known_eval[i]) + ((o->known_zero & bit) ? 1u : 0u);
-        if (points * run->res.max_adv_threshold > run->res.max_adv_points * o->t ||
-            run->res.max_adv_threshold == 0) {
+        /* the statistic covers the polynomials that must stay hidden (see below) */
+        bool hidden = !(o->known_zero & bit);
+        if (hidden && (points * run->res.max_adv_threshold > run->res.max_adv_points * o->t ||
+                       run->res.max_adv_threshold == 0)) {
             run->res.max_adv_points = points;
             run->res.max_adv_threshold = o->t;
         }
