@@ -86,6 +86,8 @@ typedef struct {
     bool lockstep; /* automine off: only the harness mines */
     uint64_t last_mine_ms, started_ms;
     char revert[256]; /* the contract error of the last e2e_send that reverted */
+    uint64_t stepped_head[E2E_NODES_MAX]; /* the miner's: head at which node i was seen
+                                             stepped (internal) */
 } e2e_cluster;
 
 /* ---- cluster --------------------------------------------------------------------------------- */
