@@ -93,6 +93,22 @@ e2e_progress e2e_epoch_progress(e2e_cluster *cl, uint64_t epoch) {
     return p;
 }
 
+size_t e2e_epoch_openings(e2e_cluster *cl, uint64_t epoch, uint64_t *out, size_t max) {
+    tkms_chain_abi_value pool_values[80], v, a = tkms_chain_abi_uint64(epoch);
+    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
+    tkms_chain_bytes keep;
+    view(cl, &v, &pool, &keep, &cl->epoch_log, TKMS_CHAIN_EPOCHLOG_OPENINGS, &args,
+         TKMS_CHAIN_EPOCHLOG_BITMAPS_OUT);
+    size_t n = v.items[0].count;
+    assert_true(n <= max);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(tkms_chain_abi_get_u64(&out[i], &v.items[0].items[i]), TKMS_OK);
+    }
+    tkms_chain_bytes_free(&keep);
+    return n;
+}
+
 void e2e_mpk_hex(e2e_cluster *cl, char out[193]) {
     tkms_chain_abi_value pool_values[4], v;
     tkms_chain_abi_pool pool = {pool_values, 4, 0};

@@ -173,6 +173,9 @@ typedef struct {
 uint64_t e2e_head(e2e_cluster *cl);
 uint64_t e2e_finalized_version(e2e_cluster *cl);
 e2e_progress e2e_epoch_progress(e2e_cluster *cl, uint64_t epoch);
+/* openings(epoch): per dealer index of O(epoch), the bitmap of players whose share it opened
+   on chain; returns n (0 for an epoch nobody touched). */
+size_t e2e_epoch_openings(e2e_cluster *cl, uint64_t epoch, uint64_t *out, size_t max);
 /* masterPublicKey() as 192 lowercase hex digits (fails the test before the first one). */
 void e2e_mpk_hex(e2e_cluster *cl, char out[193]);
 /* O(epoch) (epochSnapshot; the epoch must be triggered and active), ascending; returns n. */

@@ -1,0 +1,268 @@
+/*
+ * test_e2e_kill_phases.c — SIGKILL of one tkmsd in every protocol phase of a reshare and
+ * a restart with no manual step (protocol.md I4), four real nodes on anvil through the
+ * harness of e2e.h. test_driver_e2e covers "its commit landed" and "its ack landed"; this
+ * program covers the other points:
+ *
+ *   epoch G+1: node 0 after its polynomial is persisted, before its commit lands;
+ *              node 1 in the reveal window, before its reveal lands;
+ *              node 2 in the ack window, before its ack lands;
+ *              node 3 in the open window (back three blocks later, at the cutoff);
+ *   epoch G+2: node 0 after the cutoff, its pending share persisted, before its confirm
+ *              lands;
+ *              node 1 after the epoch finalized on chain, before it activated the version.
+ *
+ * Each point is hit exactly: the lockstep miner evaluates its predicate after every node
+ * stepped at the newest final block and before the next block is mined, and the predicate
+ * asks the node itself (/v1/status: epoch and phase, which it publishes after the phase's
+ * actions ran, i.e. after it persisted and submitted the transaction) and the chain
+ * (epochProgress: the transaction has not landed). The killed node's transaction is then
+ * dropped from anvil's mempool, so the restart sees exactly a crash after the node
+ * persisted its state and the signed transaction but before anything reached the chain.
+ *
+ * Checks: every restarted node lands what it had not (commit, reveal, ack, confirm), is a
+ * dealer of the epoch (D = everyone), is among its winning confirmers (everyone, once the
+ * confirm window closed), puts its own record back into its pool after a restart before
+ * the cutoff (log `own_record_restored`), activates the version (late, after the
+ * finalization: log `version_activated` of the new run) and serves it with the chain's
+ * MPK; the next epoch finalizes with all four again.
+ */
+#include "e2e.h"
+
+#define NODES 4
+
+static e2e_cluster E;
+
+static int setup(void **state) {
+    (void)state;
+    e2e_options o = {.nodes = NODES};
+    e2e_setup(&E, &o);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    e2e_teardown(&E);
+    return 0;
+}
+
+typedef enum { TX_NONE, TX_COMMIT, TX_REVEAL, TX_ACK, TX_OPEN, TX_CONFIRM } tx_kind;
+
+typedef struct {
+    const e2e_node *node;
+    uint64_t epoch;
+    const char *phase; /* as /v1/status names it */
+    tx_kind landed;    /* a transaction of the node that must be on chain already */
+    tx_kind pending;   /* the transaction of that phase, which must not have landed yet */
+} phase_arg;
+
+/* The node's transaction of this kind is on chain (index: the node's in O(epoch)). */
+static bool tx_landed(e2e_cluster *cl, uint64_t epoch, int index, tx_kind kind) {
+    if (kind == TX_OPEN) {
+        uint64_t opened[64];
+        size_t n = e2e_epoch_openings(cl, epoch, opened, 64);
+        return (size_t)index < n && opened[index] != 0;
+    }
+    e2e_progress p = e2e_epoch_progress(cl, epoch);
+    uint64_t bitmap = kind == TX_COMMIT    ? p.committed
+                      : kind == TX_REVEAL  ? p.revealed
+                      : kind == TX_ACK     ? p.acked
+                      : kind == TX_CONFIRM ? p.confirmed
+                                           : 0;
+    return (bitmap >> index) & 1;
+}
+
+/* The node reports the phase of the epoch, its `landed` transaction is on chain and its
+   `pending` one is not. */
+static bool at_phase(e2e_cluster *cl, void *arg) {
+    const phase_arg *a = arg;
+    if (!e2e_node_in_phase(a->node, a->epoch, a->phase)) {
+        return false;
+    }
+    int index = e2e_index(cl, a->epoch, a->node);
+    assert_true(index >= 0);
+    if (a->landed != TX_NONE && !tx_landed(cl, a->epoch, index, a->landed)) {
+        return false;
+    }
+    if (a->pending != TX_NONE && tx_landed(cl, a->epoch, index, a->pending)) {
+        fail_msg("%s: its transaction landed in the block that took it to %s", a->node->dir,
+                 a->phase); /* cannot happen in lockstep: it is sent after the step */
+    }
+    return true;
+}
+
+/* Drives to the point, SIGKILLs k and drops what it had submitted (asserting there was
+   something when a pending transaction is named). */
+static void kill_at(e2e_node *k, const phase_arg *a, const char *what) {
+    e2e_drive_until(&E, at_phase, (void *)a, 60, what);
+    e2e_node_kill(&E, k);
+    size_t dropped = e2e_drop_pending(&E, k);
+    if (a->pending != TX_NONE && dropped == 0) {
+        fail_msg("%s: nothing of the killed node was in the mempool", what);
+    }
+}
+
+/* kill_at, then a restart `later` blocks after (0: at once). */
+static void kill_restart(e2e_node *k, uint64_t epoch, const char *phase, tx_kind pending,
+                         uint64_t later, const char *what) {
+    phase_arg a = {k, epoch, phase, TX_NONE, pending};
+    kill_at(k, &a, what);
+    if (later > 0) {
+        uint64_t resume = e2e_head(&E) + later;
+        e2e_drive_until(&E, e2e_until_block, &resume, 30, "blocks without the killed node");
+    }
+    e2e_node_start(&E, k);
+}
+
+static bool deadline_passed(e2e_cluster *cl, void *arg) {
+    uint64_t e = *(const uint64_t *)arg;
+    return e2e_head(cl) > e * cl->opt.interval + cl->opt.offsets[4];
+}
+
+/* Epoch e finalized; everyone committed, revealed, confirmed, is in D and among the
+   winners once the confirm window closed; everyone but `no_ack` (a bitmap) acked. Every
+   running node serves e with the chain's MPK. */
+static void expect_epoch(uint64_t e, uint64_t no_ack) {
+    e2e_drive_until(&E, e2e_until_finalized, &e, 120, "the epoch finalized");
+    e2e_drive_until(&E, deadline_passed, &e, 60, "its confirm window closed");
+    e2e_progress p = e2e_epoch_progress(&E, e);
+    uint64_t all = ((uint64_t)1 << NODES) - 1;
+    assert_true(p.finalized);
+    if (p.committed != all || p.revealed != all || p.acked != (all & ~no_ack) ||
+        p.confirmed != all || p.dealers != all || p.winners != all) {
+        e2e_dump_logs(&E);
+        fail_msg("epoch %llu: committed 0x%llx revealed 0x%llx acked 0x%llx confirmed 0x%llx "
+                 "D 0x%llx winners 0x%llx (want 0x%llx, acked 0x%llx)",
+                 (unsigned long long)e, (unsigned long long)p.committed,
+                 (unsigned long long)p.revealed, (unsigned long long)p.acked,
+                 (unsigned long long)p.confirmed, (unsigned long long)p.dealers,
+                 (unsigned long long)p.winners, (unsigned long long)all,
+                 (unsigned long long)(all & ~no_ack));
+    }
+    e2e_expect_serving(&E, e);
+}
+
+/* Epoch a->epoch is finalized on chain and a->node (answering) does not hold it yet. */
+static bool finalized_not_activated(e2e_cluster *cl, void *arg) {
+    const phase_arg *a = arg;
+    json_t *status = e2e_node_status(a->node);
+    json_t *held = json_object_get(status, "versions_held");
+    bool holds = false;
+    for (size_t i = 0; i < json_array_size(held); i++) {
+        holds = holds || (uint64_t)json_integer_value(json_array_get(held, i)) == a->epoch;
+    }
+    bool answered = status != NULL;
+    json_decref(status);
+    return answered && !holds && e2e_epoch_progress(cl, a->epoch).finalized;
+}
+
+static void expect_event(const e2e_node *k, const char *event, uint64_t epoch, const char *why) {
+    char needle[128];
+    snprintf(needle, sizeof needle, "\"event\":\"%s\",\"epoch\":%llu", event,
+             (unsigned long long)epoch);
+    if (!e2e_node_log_has(k, needle)) {
+        dt_log_tail(k->log, 30);
+        fail_msg("%s: no %s in the log of its new run (%s)", k->dir, needle, why);
+    }
+}
+
+/* Epoch e, before the cutoff: node 0 before its commit lands, node 1 before its reveal
+   lands, node 2 before its ack lands (each restarted at once), node 3 in the open window
+   with nothing in flight (back three blocks later, at the cutoff: it decides late). */
+static void kill_before_cutoff(uint64_t e) {
+    kill_restart(&E.n[0], e, "dealt", TX_COMMIT, 0, "node 0 persisted its polynomial (SIGKILL)");
+    kill_restart(&E.n[1], e, "revealed", TX_REVEAL, 0, "node 1 sent its reveal (SIGKILL)");
+    kill_restart(&E.n[2], e, "acked", TX_ACK, 0, "node 2 sent its ack (SIGKILL)");
+    kill_restart(&E.n[3], e, "opened", TX_NONE, 3, "node 3 in the open window (SIGKILL)");
+    expect_epoch(e, 0);
+    for (size_t i = 0; i < 3; i++) { /* back before the cutoff: their records are served */
+        expect_event(&E.n[i], "own_record_restored", e, "its dealing record back in its pool");
+    }
+}
+
+/* Epoch e, after the cutoff: node 0 before its confirm lands, node 1 after the
+   finalization, before it activated (both restarted at once). */
+static void kill_after_cutoff(uint64_t e) {
+    kill_restart(&E.n[0], e, "decided", TX_CONFIRM, 0,
+                 "node 0 persisted its pending share (SIGKILL)");
+    phase_arg late = {&E.n[1], e, NULL, TX_NONE, TX_NONE};
+    e2e_drive_until(&E, finalized_not_activated, &late, 60,
+                    "finalized on chain, node 1 not activated yet (SIGKILL)");
+    e2e_node_kill(&E, &E.n[1]);
+    e2e_node_start(&E, &E.n[1]);
+    expect_epoch(e, 0);
+    expect_event(&E.n[1], "version_activated", e, "it activated the version late");
+}
+
+/* Every other running node serves node k's dealing record of epoch e by its hash, so k's
+   death cannot keep it from the players (it pushed the record when it revealed). */
+static bool peers_have_record(e2e_cluster *cl, const e2e_node *k, uint64_t e) {
+    tkms_chain_abi_value pool_values[140], v, a = tkms_chain_abi_uint64(e);
+    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
+    tkms_chain_bytes keep;
+    assert_int_equal(ct_view(cl->chain, &v, &pool, &keep, &cl->epoch_log,
+                             TKMS_CHAIN_EPOCHLOG_DEALINGS, &args, TKMS_CHAIN_EPOCHLOG_DEALINGS_OUT,
+                             tkms_chain_block_tag(TKMS_CHAIN_BLOCK_LATEST)),
+                     TKMS_OK);
+    int index = e2e_index(cl, e, k);
+    char path[96], body[8192];
+    snprintf(path, sizeof path, "/v1/peer/record/");
+    tu_hex(path + strlen(path), v.items[0].items[index].word, 32);
+    tkms_chain_bytes_free(&keep);
+    bool all = true;
+    for (size_t i = 0; i < cl->count && all; i++) {
+        const e2e_node *nd = &cl->n[i];
+        all = nd == k || nd->pid <= 0 || dt_http_get(nd->port, path, body, sizeof body) == 200;
+    }
+    return all;
+}
+
+static bool revealed_and_pushed(e2e_cluster *cl, void *arg) {
+    const phase_arg *a = arg;
+    return at_phase(cl, arg) && peers_have_record(cl, a->node, a->epoch);
+}
+
+/* Epoch e, openings: node 2 dies once its reveal landed and its record reached the others,
+   and is back only when the ack window has closed (it never acks: every dealer must open
+   its share, and it opens its own); node 3 dies in the open window before its opening
+   lands and is restarted at once. Node 2 takes its share from the chain's openings. */
+static void kill_with_openings(uint64_t e) {
+    e2e_node *player = &E.n[2];
+    phase_arg a = {player, e, "revealed", TX_REVEAL, TX_NONE};
+    e2e_drive_until(&E, revealed_and_pushed, &a, 60, "node 2 revealed and pushed (SIGKILL)");
+    e2e_node_kill(&E, player);
+    uint64_t open = e * E.opt.interval + E.opt.offsets[2] + 1;
+    e2e_drive_until(&E, e2e_until_block, &open, 30, "the ack window closed without node 2");
+    e2e_node_start(&E, player);
+    kill_restart(&E.n[3], e, "opened", TX_OPEN, 0, "node 3 sent its openings (SIGKILL)");
+    int j = e2e_index(&E, e, player);
+    expect_epoch(e, (uint64_t)1 << j);
+    uint64_t opened[64];
+    size_t n = e2e_epoch_openings(&E, e, opened, 64);
+    assert_int_equal(n, NODES);
+    for (size_t i = 0; i < n; i++) { /* each dealer opened node 2's share, nothing else */
+        if (opened[i] != (uint64_t)1 << j) {
+            fail_msg("epoch %llu: dealer %zu opened 0x%llx, expected 0x%llx", (unsigned long long)e,
+                     i, (unsigned long long)opened[i], (unsigned long long)1 << j);
+        }
+    }
+}
+
+static void test_kill_in_every_phase(void **state) {
+    (void)state;
+    e2e_start_all(&E);
+    uint64_t g = e2e_genesis(&E);
+    e2e_expect_serving(&E, g);
+    kill_before_cutoff(g + 1);
+    kill_after_cutoff(g + 2);
+    kill_with_openings(g + 3);
+    expect_epoch(g + 4, 0); /* with every restarted node */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_kill_in_every_phase, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
