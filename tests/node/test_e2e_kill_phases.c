@@ -7,10 +7,16 @@
  *   epoch G+1: node 0 after its polynomial is persisted, before its commit lands;
  *              node 1 in the reveal window, before its reveal lands;
  *              node 2 in the ack window, before its ack lands;
- *              node 3 in the open window (back three blocks later, at the cutoff);
+ *              node 3 in the open window with nothing in flight (back three blocks later,
+ *              at the cutoff: it decides late);
  *   epoch G+2: node 0 after the cutoff, its pending share persisted, before its confirm
  *              lands;
- *              node 1 after the epoch finalized on chain, before it activated the version.
+ *              node 1 after the epoch finalized on chain, before it activated the version;
+ *   epoch G+3: node 2 in the reveal window once its reveal landed and its record reached
+ *              the others, back only after the ack window (it never acks, so every dealer
+ *              opens its share and it opens its own); node 3 in the open window before its
+ *              opening lands;
+ *   epoch G+4: nobody: it must finalize with all four.
  *
  * Each point is hit exactly: the lockstep miner evaluates its predicate after every node
  * stepped at the newest final block and before the next block is mined, and the predicate
@@ -20,12 +26,14 @@
  * dropped from anvil's mempool, so the restart sees exactly a crash after the node
  * persisted its state and the signed transaction but before anything reached the chain.
  *
- * Checks: every restarted node lands what it had not (commit, reveal, ack, confirm), is a
- * dealer of the epoch (D = everyone), is among its winning confirmers (everyone, once the
- * confirm window closed), puts its own record back into its pool after a restart before
- * the cutoff (log `own_record_restored`), activates the version (late, after the
- * finalization: log `version_activated` of the new run) and serves it with the chain's
- * MPK; the next epoch finalizes with all four again.
+ * Checks: every restarted node lands what it had not (commit, reveal, ack, opening,
+ * confirm), is a dealer of the epoch (D = everyone), is among its winning confirmers
+ * (everyone, once the confirm window closed), puts its own record back into its pool after
+ * a restart before the cutoff (log `own_record_restored` of the new run), activates the
+ * version (late, after the finalization: log `version_activated` of the new run) and
+ * serves it with the chain's MPK; in G+3 everyone but node 2 acked, every dealer opened
+ * node 2's share and nothing else, and node 2, with its share from the openings, is among
+ * the winners; every next epoch finalizes with all four again.
  */
 #include "e2e.h"
 
