@@ -16,7 +16,10 @@
  *              the others, back only after the ack window (it never acks, so every dealer
  *              opens its share and it opens its own); node 3 in the open window before its
  *              opening lands;
- *   epoch G+4: nobody: it must finalize with all four.
+ *   epoch G+4: node 1 after its polynomial is persisted, before its commit was even
+ *              signed (its nonce store put back as it was at the trigger): the state
+ *              machine must send the commit again itself, inside the commit window;
+ *   epoch G+5: nobody: it must finalize with all four.
  *
  * Each point is hit exactly: the lockstep miner evaluates its predicate after every node
  * stepped at the newest final block and before the next block is mined, and the predicate
@@ -24,7 +27,8 @@
  * actions ran, i.e. after it persisted and submitted the transaction) and the chain
  * (epochProgress: the transaction has not landed). The killed node's transaction is then
  * dropped from anvil's mempool, so the restart sees exactly a crash after the node
- * persisted its state and the signed transaction but before anything reached the chain.
+ * persisted its state and the signed transaction but before anything reached the chain
+ * (in G+4 also before the transaction was signed).
  *
  * Checks: every restarted node lands what it had not (commit, reveal, ack, opening,
  * confirm), is a dealer of the epoch (D = everyone), is among its winning confirmers
@@ -257,6 +261,37 @@ static void kill_with_openings(uint64_t e) {
     }
 }
 
+static void copy_file(const char *to, const char *from) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    assert_true(n < sizeof buf && feof(in)); /* a nonce store is a few KB */
+    assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* Epoch e: node 1 dies after it persisted its polynomial but before its commit was even
+   signed: its nonce store is put back as it was at the trigger (nothing of that step
+   reached the store or the chain). The state machine must send the commit again itself
+   (TKMS_PROTO_RESEND_BLOCKS later, still inside the commit window). */
+static void kill_before_signing(uint64_t e) {
+    e2e_node *k = &E.n[1];
+    char store[PATH_MAX + 32], saved[PATH_MAX + 32];
+    snprintf(store, sizeof store, "%s/data/nonces.json", k->dir);
+    snprintf(saved, sizeof saved, "%s/nonces-at-trigger.json", k->dir);
+    uint64_t trigger = e * E.opt.interval;
+    e2e_drive_until(&E, e2e_until_block, &trigger, 60, "the epoch triggered");
+    copy_file(saved, store); /* nothing is sent before the trigger is final */
+    phase_arg a = {k, e, "dealt", TX_NONE, TX_COMMIT};
+    kill_at(k, &a, "node 1 persisted its polynomial (SIGKILL, transactions unsigned)");
+    copy_file(store, saved);
+    e2e_node_start(&E, k);
+    expect_epoch(e, 0);
+}
+
 static void test_kill_in_every_phase(void **state) {
     (void)state;
     e2e_start_all(&E);
@@ -265,7 +300,8 @@ static void test_kill_in_every_phase(void **state) {
     kill_before_cutoff(g + 1);
     kill_after_cutoff(g + 2);
     kill_with_openings(g + 3);
-    expect_epoch(g + 4, 0); /* with every restarted node */
+    kill_before_signing(g + 4);
+    expect_epoch(g + 5, 0); /* with every restarted node */
 }
 
 int main(void) {
