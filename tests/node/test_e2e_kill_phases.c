@@ -33,7 +33,7 @@
  * Checks: every restarted node lands what it had not (commit, reveal, ack, opening,
  * confirm), is a dealer of the epoch (D = everyone), is among its winning confirmers
  * (everyone, once the confirm window closed), puts its own record back into its pool after
- * a restart before the cutoff (log `own_record_restored` of the new run), activates the
+ * a restart before the cutoff (GET /v1/peer/record/<hash> on it), activates the
  * version (late, after the finalization: log `version_activated` of the new run) and
  * serves it with the chain's MPK; in G+3 everyone but node 2 acked, every dealer opened
  * node 2's share and nothing else, and node 2, with its share from the openings, is among
@@ -178,6 +178,50 @@ static void expect_event(const e2e_node *k, const char *event, uint64_t epoch, c
     }
 }
 
+/* "/v1/peer/record/<hash>" of node k's dealing record of epoch e (its committed hash). */
+static void record_path(char path[96], e2e_cluster *cl, const e2e_node *k, uint64_t e) {
+    tkms_chain_abi_value pool_values[140], v, a = tkms_chain_abi_uint64(e);
+    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
+    tkms_chain_bytes keep;
+    assert_int_equal(ct_view(cl->chain, &v, &pool, &keep, &cl->epoch_log,
+                             TKMS_CHAIN_EPOCHLOG_DEALINGS, &args, TKMS_CHAIN_EPOCHLOG_DEALINGS_OUT,
+                             tkms_chain_block_tag(TKMS_CHAIN_BLOCK_LATEST)),
+                     TKMS_OK);
+    int index = e2e_index(cl, e, k);
+    assert_true(index >= 0);
+    snprintf(path, 96, "/v1/peer/record/");
+    tu_hex(path + strlen(path), v.items[0].items[index].word, 32);
+    tkms_chain_bytes_free(&keep);
+}
+
+/* Every other running node serves node k's dealing record of epoch e by its hash, so k's
+   death cannot keep it from the players (it pushed the record when it revealed). */
+static bool peers_have_record(e2e_cluster *cl, const e2e_node *k, uint64_t e) {
+    char path[96], body[8192];
+    record_path(path, cl, k, e);
+    bool all = true;
+    for (size_t i = 0; i < cl->count && all; i++) {
+        const e2e_node *nd = &cl->n[i];
+        all = nd == k || nd->pid <= 0 || dt_http_get(nd->port, path, body, sizeof body) == 200;
+    }
+    return all;
+}
+
+/* Nodes 0..2 (restarted since they dealt) serve their own records of epoch *arg again:
+   the record pool is memory only, a restarted dealer rebuilds its record from the
+   persisted polynomial. */
+static bool own_records_served(e2e_cluster *cl, void *arg) {
+    for (size_t i = 0; i < 3; i++) {
+        char path[96], body[8192];
+        record_path(path, cl, &cl->n[i], *(const uint64_t *)arg);
+        if (dt_http_get(cl->n[i].port, path, body, sizeof body) != 200) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Epoch e, before the cutoff: node 0 before its commit lands, node 1 before its reveal
    lands, node 2 before its ack lands (each restarted at once), node 3 in the open window
    with nothing in flight (back three blocks later, at the cutoff: it decides late). */
@@ -185,11 +229,10 @@ static void kill_before_cutoff(uint64_t e) {
     kill_restart(&E.n[0], e, "dealt", TX_COMMIT, 0, "node 0 persisted its polynomial (SIGKILL)");
     kill_restart(&E.n[1], e, "revealed", TX_REVEAL, 0, "node 1 sent its reveal (SIGKILL)");
     kill_restart(&E.n[2], e, "acked", TX_ACK, 0, "node 2 sent its ack (SIGKILL)");
+    e2e_drive_until(&E, own_records_served, &e, 30, "nodes 0-2 serve their own records again");
+    assert_true(e2e_head(&E) <= e * E.opt.interval + E.opt.offsets[3]); /* before the cutoff */
     kill_restart(&E.n[3], e, "opened", TX_NONE, 3, "node 3 in the open window (SIGKILL)");
     expect_epoch(e, 0);
-    for (size_t i = 0; i < 3; i++) { /* back before the cutoff: their records are served */
-        expect_event(&E.n[i], "own_record_restored", e, "its dealing record back in its pool");
-    }
 }
 
 /* Epoch e, after the cutoff: node 0 before its confirm lands, node 1 after the
@@ -204,30 +247,6 @@ static void kill_after_cutoff(uint64_t e) {
     e2e_node_start(&E, &E.n[1]);
     expect_epoch(e, 0);
     expect_event(&E.n[1], "version_activated", e, "it activated the version late");
-}
-
-/* Every other running node serves node k's dealing record of epoch e by its hash, so k's
-   death cannot keep it from the players (it pushed the record when it revealed). */
-static bool peers_have_record(e2e_cluster *cl, const e2e_node *k, uint64_t e) {
-    tkms_chain_abi_value pool_values[140], v, a = tkms_chain_abi_uint64(e);
-    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
-    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
-    tkms_chain_bytes keep;
-    assert_int_equal(ct_view(cl->chain, &v, &pool, &keep, &cl->epoch_log,
-                             TKMS_CHAIN_EPOCHLOG_DEALINGS, &args, TKMS_CHAIN_EPOCHLOG_DEALINGS_OUT,
-                             tkms_chain_block_tag(TKMS_CHAIN_BLOCK_LATEST)),
-                     TKMS_OK);
-    int index = e2e_index(cl, e, k);
-    char path[96], body[8192];
-    snprintf(path, sizeof path, "/v1/peer/record/");
-    tu_hex(path + strlen(path), v.items[0].items[index].word, 32);
-    tkms_chain_bytes_free(&keep);
-    bool all = true;
-    for (size_t i = 0; i < cl->count && all; i++) {
-        const e2e_node *nd = &cl->n[i];
-        all = nd == k || nd->pid <= 0 || dt_http_get(nd->port, path, body, sizeof body) == 200;
-    }
-    return all;
 }
 
 static bool revealed_and_pushed(e2e_cluster *cl, void *arg) {
