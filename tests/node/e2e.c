@@ -93,22 +93,6 @@ e2e_progress e2e_epoch_progress(e2e_cluster *cl, uint64_t epoch) {
     return p;
 }
 
-size_t e2e_epoch_openings(e2e_cluster *cl, uint64_t epoch, uint64_t *out, size_t max) {
-    tkms_chain_abi_value pool_values[80], v, a = tkms_chain_abi_uint64(epoch);
-    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
-    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
-    tkms_chain_bytes keep;
-    view(cl, &v, &pool, &keep, &cl->epoch_log, TKMS_CHAIN_EPOCHLOG_OPENINGS, &args,
-         TKMS_CHAIN_EPOCHLOG_BITMAPS_OUT);
-    size_t n = v.items[0].count;
-    assert_true(n <= max);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tkms_chain_abi_get_u64(&out[i], &v.items[0].items[i]), TKMS_OK);
-    }
-    tkms_chain_bytes_free(&keep);
-    return n;
-}
-
 void e2e_mpk_hex(e2e_cluster *cl, char out[193]) {
     tkms_chain_abi_value pool_values[4], v;
     tkms_chain_abi_pool pool = {pool_values, 4, 0};
@@ -120,25 +104,62 @@ void e2e_mpk_hex(e2e_cluster *cl, char out[193]) {
     tkms_chain_bytes_free(&keep);
 }
 
-size_t e2e_operators(e2e_cluster *cl, uint64_t epoch, tkms_chain_address *out, size_t max) {
-    tkms_chain_abi_value pool_values[4 * 64 + 16], v, a = tkms_chain_abi_uint64(epoch);
-    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
+#define ARRAY_POOL_VALUES (4 * E2E_OPERATORS_MAX + 16)
+
+/* The items of the array that signature(epoch) returns first, at the latest block, copied
+   out (static types only: kind and word stay valid); returns their count, at most max. */
+static size_t epoch_items(e2e_cluster *cl, tkms_chain_abi_value *out, size_t max,
+                          const char *signature, const char *outputs, uint64_t epoch) {
+    tkms_chain_abi_value pool_values[ARRAY_POOL_VALUES], v, a = tkms_chain_abi_uint64(epoch);
+    tkms_chain_abi_pool pool = {pool_values, ARRAY_POOL_VALUES, 0};
     tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
     tkms_chain_bytes keep;
-    view(cl, &v, &pool, &keep, &cl->epoch_log, TKMS_CHAIN_EPOCHLOG_SNAPSHOT, &args,
-         TKMS_CHAIN_EPOCHLOG_SNAPSHOT_OUT);
+    view(cl, &v, &pool, &keep, &cl->epoch_log, signature, &args, outputs);
     size_t n = v.items[0].count;
     assert_true(n <= max);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tkms_chain_abi_get_address(&out[i], &v.items[0].items[i]), TKMS_OK);
-    }
+    memcpy(out, v.items[0].items, n * sizeof *out);
     tkms_chain_bytes_free(&keep);
     return n;
 }
 
+/* epoch_items decoded as addresses (into addresses) or integers (into numbers). */
+static size_t epoch_decode(e2e_cluster *cl, tkms_chain_address *addresses, uint64_t *numbers,
+                           size_t max, const char *signature, const char *outputs, uint64_t epoch) {
+    tkms_chain_abi_value items[E2E_OPERATORS_MAX];
+    size_t n = epoch_items(cl, items, max < E2E_OPERATORS_MAX ? max : E2E_OPERATORS_MAX, signature,
+                           outputs, epoch);
+    for (size_t i = 0; i < n; i++) {
+        tkms_err err = addresses != NULL ? tkms_chain_abi_get_address(&addresses[i], &items[i])
+                                         : tkms_chain_abi_get_u64(&numbers[i], &items[i]);
+        assert_int_equal(err, TKMS_OK);
+    }
+    return n;
+}
+
+size_t e2e_operators(e2e_cluster *cl, uint64_t epoch, tkms_chain_address *out, size_t max) {
+    return epoch_decode(cl, out, NULL, max, TKMS_CHAIN_EPOCHLOG_SNAPSHOT,
+                        TKMS_CHAIN_EPOCHLOG_SNAPSHOT_OUT, epoch);
+}
+
+size_t e2e_epoch_openings(e2e_cluster *cl, uint64_t epoch, uint64_t *out, size_t max) {
+    return epoch_decode(cl, NULL, out, max, TKMS_CHAIN_EPOCHLOG_OPENINGS,
+                        TKMS_CHAIN_EPOCHLOG_BITMAPS_OUT, epoch);
+}
+
+bool e2e_record_hash(e2e_cluster *cl, uint64_t epoch, const e2e_node *nd, uint8_t out[32]) {
+    int index = e2e_index(cl, epoch, nd);
+    tkms_chain_abi_value items[E2E_OPERATORS_MAX];
+    size_t n = epoch_items(cl, items, E2E_OPERATORS_MAX, TKMS_CHAIN_EPOCHLOG_DEALINGS,
+                           TKMS_CHAIN_EPOCHLOG_DEALINGS_OUT, epoch);
+    static const uint8_t zero[32] = {0};
+    bool found = index >= 0 && (size_t)index < n && memcmp(items[index].word, zero, 32) != 0;
+    memcpy(out, found ? items[index].word : zero, 32);
+    return found;
+}
+
 int e2e_index(e2e_cluster *cl, uint64_t epoch, const e2e_node *nd) {
-    tkms_chain_address ops[64];
-    size_t n = e2e_operators(cl, epoch, ops, 64);
+    tkms_chain_address ops[E2E_OPERATORS_MAX];
+    size_t n = e2e_operators(cl, epoch, ops, E2E_OPERATORS_MAX);
     for (size_t i = 0; i < n; i++) {
         if (memcmp(ops[i].bytes, nd->address.bytes, 20) == 0) {
             return (int)i;
@@ -316,6 +337,18 @@ void e2e_setup(e2e_cluster *cl, const e2e_options *opt) {
         e2e_node_add(cl);
     }
     fprintf(stderr, "[e2e] anvil %s, %zu nodes in %s\n", cl->anvil.url, cl->count, cl->root);
+}
+
+int e2e_fixture_setup(void **state) {
+    e2e_cluster *cl = *state;
+    e2e_options opt = cl->opt;
+    e2e_setup(cl, &opt);
+    return 0;
+}
+
+int e2e_fixture_teardown(void **state) {
+    e2e_teardown(*state);
+    return 0;
 }
 
 static void rm_rf(const char *path) {
@@ -653,8 +686,8 @@ static bool in_set(const tkms_chain_address *set, size_t n, const tkms_chain_add
 
 bool e2e_until_all_serve(e2e_cluster *cl, void *version) {
     uint64_t v = *(const uint64_t *)version;
-    tkms_chain_address ops[64];
-    size_t n = e2e_operators(cl, v, ops, 64);
+    tkms_chain_address ops[E2E_OPERATORS_MAX];
+    size_t n = e2e_operators(cl, v, ops, E2E_OPERATORS_MAX);
     for (size_t i = 0; i < cl->count; i++) {
         const e2e_node *nd = &cl->n[i];
         if (node_running(nd) && in_set(ops, n, &nd->address) && !e2e_node_serves(nd, v)) {
@@ -697,8 +730,8 @@ void e2e_expect_serving(e2e_cluster *cl, uint64_t v) {
     e2e_drive_until(cl, e2e_until_all_serve, &v, 60, what);
     char want[193];
     e2e_mpk_hex(cl, want);
-    tkms_chain_address ops[64];
-    size_t n = e2e_operators(cl, v, ops, 64);
+    tkms_chain_address ops[E2E_OPERATORS_MAX];
+    size_t n = e2e_operators(cl, v, ops, E2E_OPERATORS_MAX);
     for (size_t i = 0; i < cl->count; i++) {
         if (node_running(&cl->n[i]) && in_set(ops, n, &cl->n[i].address)) {
             check_pubkey(&cl->n[i], v, want, ops, n);

@@ -43,6 +43,7 @@
 
 #define E2E_NODES_MAX 16          /* nodes one cluster can hold (initial + added) */
 #define E2E_MINE_FALLBACK_MS 1500 /* mine anyway after this long without every node */
+#define E2E_OPERATORS_MAX 64      /* O of any epoch (the registry's cap) */
 
 /* Zero means the default for every field. */
 typedef struct {
@@ -97,6 +98,12 @@ typedef struct {
 void e2e_setup(e2e_cluster *cl, const e2e_options *opt);
 /* SIGKILLs every running node, stops anvil, removes the temp dirs. Safe after a failure. */
 void e2e_teardown(e2e_cluster *cl);
+/* cmocka fixtures, one cluster per test: pass the cluster as the prestate with its `opt`
+   filled in, e.g. `static e2e_cluster E = {.opt = {.nodes = 4}};` and
+   cmocka_unit_test_prestate_setup_teardown(test, e2e_fixture_setup, e2e_fixture_teardown,
+   &E); setup runs e2e_setup with those options, teardown e2e_teardown. */
+int e2e_fixture_setup(void **state);
+int e2e_fixture_teardown(void **state);
 /* Starts every created node that is not running and drives until all answer /healthz. */
 void e2e_start_all(e2e_cluster *cl);
 /* Turns lockstep on, sends startGenesis, mines straight to just before the first trigger
@@ -176,6 +183,9 @@ e2e_progress e2e_epoch_progress(e2e_cluster *cl, uint64_t epoch);
 /* openings(epoch): per dealer index of O(epoch), the bitmap of players whose share it opened
    on chain; returns n (0 for an epoch nobody touched). */
 size_t e2e_epoch_openings(e2e_cluster *cl, uint64_t epoch, uint64_t *out, size_t max);
+/* nd's committed record hash in epoch e (dealings(e)); false (zeros) when it has not
+   committed or is not in O(e). */
+bool e2e_record_hash(e2e_cluster *cl, uint64_t epoch, const e2e_node *nd, uint8_t out[32]);
 /* masterPublicKey() as 192 lowercase hex digits (fails the test before the first one). */
 void e2e_mpk_hex(e2e_cluster *cl, char out[193]);
 /* O(epoch) (epochSnapshot; the epoch must be triggered and active), ascending; returns n. */

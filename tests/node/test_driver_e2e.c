@@ -21,20 +21,7 @@
 
 #define NODES 4
 
-static e2e_cluster E;
-
-static int setup(void **state) {
-    (void)state;
-    e2e_options o = {.nodes = NODES};
-    e2e_setup(&E, &o);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    e2e_teardown(&E);
-    return 0;
-}
+static e2e_cluster E = {.opt = {.nodes = NODES}};
 
 typedef struct {
     uint64_t epoch;
@@ -140,7 +127,8 @@ static void test_genesis_reshare_kill_restart(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_genesis_reshare_kill_restart, setup, teardown),
+        cmocka_unit_test_prestate_setup_teardown(test_genesis_reshare_kill_restart,
+                                                 e2e_fixture_setup, e2e_fixture_teardown, &E),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,20 +43,7 @@
 
 #define NODES 4
 
-static e2e_cluster E;
-
-static int setup(void **state) {
-    (void)state;
-    e2e_options o = {.nodes = NODES};
-    e2e_setup(&E, &o);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    e2e_teardown(&E);
-    return 0;
-}
+static e2e_cluster E = {.opt = {.nodes = NODES}};
 
 typedef enum { TX_NONE, TX_COMMIT, TX_REVEAL, TX_ACK, TX_OPEN, TX_CONFIRM } tx_kind;
 
@@ -71,8 +58,8 @@ typedef struct {
 /* The node's transaction of this kind is on chain (index: the node's in O(epoch)). */
 static bool tx_landed(e2e_cluster *cl, uint64_t epoch, int index, tx_kind kind) {
     if (kind == TX_OPEN) {
-        uint64_t opened[64];
-        size_t n = e2e_epoch_openings(cl, epoch, opened, 64);
+        uint64_t opened[E2E_OPERATORS_MAX];
+        size_t n = e2e_epoch_openings(cl, epoch, opened, E2E_OPERATORS_MAX);
         return (size_t)index < n && opened[index] != 0;
     }
     e2e_progress p = e2e_epoch_progress(cl, epoch);
@@ -180,19 +167,10 @@ static void expect_event(const e2e_node *k, const char *event, uint64_t epoch, c
 
 /* "/v1/peer/record/<hash>" of node k's dealing record of epoch e (its committed hash). */
 static void record_path(char path[96], e2e_cluster *cl, const e2e_node *k, uint64_t e) {
-    tkms_chain_abi_value pool_values[140], v, a = tkms_chain_abi_uint64(e);
-    tkms_chain_abi_pool pool = {pool_values, sizeof pool_values / sizeof pool_values[0], 0};
-    tkms_chain_abi_value args = tkms_chain_abi_tuple(&a, 1);
-    tkms_chain_bytes keep;
-    assert_int_equal(ct_view(cl->chain, &v, &pool, &keep, &cl->epoch_log,
-                             TKMS_CHAIN_EPOCHLOG_DEALINGS, &args, TKMS_CHAIN_EPOCHLOG_DEALINGS_OUT,
-                             tkms_chain_block_tag(TKMS_CHAIN_BLOCK_LATEST)),
-                     TKMS_OK);
-    int index = e2e_index(cl, e, k);
-    assert_true(index >= 0);
+    uint8_t hash[32];
+    assert_true(e2e_record_hash(cl, e, k, hash));
     snprintf(path, 96, "/v1/peer/record/");
-    tu_hex(path + strlen(path), v.items[0].items[index].word, 32);
-    tkms_chain_bytes_free(&keep);
+    tu_hex(path + strlen(path), hash, 32);
 }
 
 /* Every other running node serves node k's dealing record of epoch e by its hash, so k's
@@ -269,8 +247,8 @@ static void kill_with_openings(uint64_t e) {
     kill_restart(&E.n[3], e, "opened", TX_OPEN, 0, "node 3 sent its openings (SIGKILL)");
     int j = e2e_index(&E, e, player);
     expect_epoch(e, (uint64_t)1 << j);
-    uint64_t opened[64];
-    size_t n = e2e_epoch_openings(&E, e, opened, 64);
+    uint64_t opened[E2E_OPERATORS_MAX];
+    size_t n = e2e_epoch_openings(&E, e, opened, E2E_OPERATORS_MAX);
     assert_int_equal(n, NODES);
     for (size_t i = 0; i < n; i++) { /* each dealer opened node 2's share, nothing else */
         if (opened[i] != (uint64_t)1 << j) {
@@ -325,7 +303,8 @@ static void test_kill_in_every_phase(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill_in_every_phase, setup, teardown),
+        cmocka_unit_test_prestate_setup_teardown(test_kill_in_every_phase, e2e_fixture_setup,
+                                                 e2e_fixture_teardown, &E),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

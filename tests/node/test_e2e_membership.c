@@ -23,20 +23,7 @@
 #define NODES 6
 #define SIG_EJECT "eject(address)"
 
-static e2e_cluster E;
-
-static int setup(void **state) {
-    (void)state;
-    e2e_options o = {.nodes = NODES};
-    e2e_setup(&E, &o);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    e2e_teardown(&E);
-    return 0;
-}
+static e2e_cluster E = {.opt = {.nodes = NODES}};
 
 static tkms_err eject(const e2e_node *nd) {
     tkms_chain_abi_value a = tkms_chain_abi_address(&nd->address);
@@ -58,8 +45,8 @@ static size_t expect_all_winners(uint64_t e) {
     e2e_drive_until(&E, e2e_until_finalized, &e, 120, "the epoch finalized");
     uint64_t closed = e * E.opt.interval + E.opt.offsets[4] + 1;
     e2e_drive_until(&E, e2e_until_block, &closed, 60, "its confirm window closed");
-    tkms_chain_address ops[64];
-    size_t n = e2e_operators(&E, e, ops, 64);
+    tkms_chain_address ops[E2E_OPERATORS_MAX];
+    size_t n = e2e_operators(&E, e, ops, E2E_OPERATORS_MAX);
     e2e_progress p = e2e_epoch_progress(&E, e);
     uint64_t all = ((uint64_t)1 << n) - 1;
     if (!p.finalized || p.winners != all) {
@@ -142,7 +129,8 @@ static void test_add_and_remove(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_add_and_remove, setup, teardown),
+        cmocka_unit_test_prestate_setup_teardown(test_add_and_remove, e2e_fixture_setup,
+                                                 e2e_fixture_teardown, &E),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
