@@ -15,7 +15,7 @@
  * The lockstep miner (from e2e_genesis on, automine is off and only the harness mines):
  * e2e_drive_until() mines one block at a time, as soon as every running node reports
  * (GET /v1/status "chain.final") that it stepped at the newest final block, or after
- * E2E_MINE_FALLBACK_MS regardless (a stuck node cannot stall the run; it then misses
+ * e2e_options.mine_fallback_ms regardless (a stuck node cannot stall the run; it then misses
  * windows and the assertions catch it). The predicate is evaluated after that check and
  * before each block is mined, so a predicate on a node's phase sees the settled state of
  * every height: a test can stop the chain at an exact protocol phase of one node.
@@ -42,7 +42,7 @@
 #include "driver_test.h"
 
 #define E2E_NODES_MAX 16          /* nodes one cluster can hold (initial + added) */
-#define E2E_MINE_FALLBACK_MS 1500 /* mine anyway after this long without every node */
+#define E2E_MINE_FALLBACK_MS 3000 /* default: mine anyway after this long without every node */
 #define E2E_OPERATORS_MAX 64      /* O of any epoch (the registry's cap) */
 
 /* Zero means the default for every field. */
@@ -54,6 +54,7 @@ typedef struct {
     uint32_t min_operators;     /* default min(nodes, 4) */
     uint32_t fallback_patience; /* k (default 2) */
     uint32_t poll_ms;           /* tkmsd poll_ms (default 20) */
+    uint32_t mine_fallback_ms;  /* default E2E_MINE_FALLBACK_MS */
     const char *config_extra;   /* JSON members added to every node's config, e.g.
                                    "\"dev_ecdsa_enabled\":true" (NULL: none) */
 } e2e_options;
@@ -86,7 +87,8 @@ typedef struct {
     e2e_node n[E2E_NODES_MAX];
     bool lockstep; /* automine off: only the harness mines */
     uint64_t last_mine_ms, started_ms;
-    char revert[256]; /* the contract error of the last e2e_send that reverted */
+    char revert[256];        /* the contract error of the last e2e_send that reverted */
+    uint64_t fallback_mines; /* blocks mined without every running node (diagnostics) */
     uint64_t stepped_head[E2E_NODES_MAX]; /* the miner's: head at which node i was seen
                                              stepped (internal) */
 } e2e_cluster;
@@ -150,6 +152,11 @@ typedef bool (*e2e_predicate)(e2e_cluster *cl, void *arg);
    after `seconds` with `what`. Without lockstep it only waits (nothing is mined). */
 void e2e_drive_until(e2e_cluster *cl, e2e_predicate p, void *arg, uint64_t seconds,
                      const char *what);
+/* The same without the fallback: a block is mined only once every running node stepped
+   at the newest final block, so a predicate on one node's phase can never be overtaken by
+   a block it did not see (a node that does not step then runs into the time limit). */
+void e2e_drive_until_exact(e2e_cluster *cl, e2e_predicate p, void *arg, uint64_t seconds,
+                           const char *what);
 /* Predicates for e2e_drive_until; arg is a uint64_t *. */
 bool e2e_until_finalized(e2e_cluster *cl, void *version); /* finalizedVersion() >= *v */
 bool e2e_until_block(e2e_cluster *cl, void *block);       /* latest block >= *b */

@@ -21,11 +21,12 @@
  *              machine must send the commit again itself, inside the commit window;
  *   epoch G+5: nobody: it must finalize with all four.
  *
- * Each point is hit exactly: the lockstep miner evaluates its predicate after every node
- * stepped at the newest final block and before the next block is mined, and the predicate
- * asks the node itself (/v1/status: epoch and phase, which it publishes after the phase's
- * actions ran, i.e. after it persisted and submitted the transaction) and the chain
- * (epochProgress: the transaction has not landed). The killed node's transaction is then
+ * Each point is hit exactly: the lockstep miner (e2e_drive_until_exact: no fallback)
+ * evaluates its predicate after every node stepped at the newest final block and before
+ * the next block is mined, and the predicate asks the node itself (/v1/status: epoch and
+ * phase, which it publishes after the phase's actions ran, i.e. after it persisted and
+ * submitted the transaction) and the chain (epochProgress, openings: the transaction has
+ * not landed). The killed node's transaction is then
  * dropped from anvil's mempool, so the restart sees exactly a crash after the node
  * persisted its state and the signed transaction but before anything reached the chain
  * (in G+4 also before the transaction was signed).
@@ -93,7 +94,7 @@ static bool at_phase(e2e_cluster *cl, void *arg) {
 /* Drives to the point, SIGKILLs k and drops what it had submitted (asserting there was
    something when a pending transaction is named). */
 static void kill_at(e2e_node *k, const phase_arg *a, const char *what) {
-    e2e_drive_until(&E, at_phase, (void *)a, 60, what);
+    e2e_drive_until_exact(&E, at_phase, (void *)a, 60, what);
     e2e_node_kill(&E, k);
     size_t dropped = e2e_drop_pending(&E, k);
     if (a->pending != TX_NONE && dropped == 0) {
@@ -219,8 +220,8 @@ static void kill_after_cutoff(uint64_t e) {
     kill_restart(&E.n[0], e, "decided", TX_CONFIRM, 0,
                  "node 0 persisted its pending share (SIGKILL)");
     phase_arg late = {&E.n[1], e, NULL, TX_NONE, TX_NONE};
-    e2e_drive_until(&E, finalized_not_activated, &late, 60,
-                    "finalized on chain, node 1 not activated yet (SIGKILL)");
+    e2e_drive_until_exact(&E, finalized_not_activated, &late, 60,
+                          "finalized on chain, node 1 not activated yet (SIGKILL)");
     e2e_node_kill(&E, &E.n[1]);
     e2e_node_start(&E, &E.n[1]);
     expect_epoch(e, 0);
@@ -239,7 +240,7 @@ static bool revealed_and_pushed(e2e_cluster *cl, void *arg) {
 static void kill_with_openings(uint64_t e) {
     e2e_node *player = &E.n[2];
     phase_arg a = {player, e, "revealed", TX_REVEAL, TX_NONE};
-    e2e_drive_until(&E, revealed_and_pushed, &a, 60, "node 2 revealed and pushed (SIGKILL)");
+    e2e_drive_until_exact(&E, revealed_and_pushed, &a, 60, "node 2 revealed and pushed (SIGKILL)");
     e2e_node_kill(&E, player);
     uint64_t open = e * E.opt.interval + E.opt.offsets[2] + 1;
     e2e_drive_until(&E, e2e_until_block, &open, 30, "the ack window closed without node 2");
