@@ -430,8 +430,12 @@ static void records_upkeep(node_driver *d) {
     for (size_t i = 0; i < v->n; i++) {
         me = memcmp(v->ops[i].address, d->state->config.self, 20) == 0 ? i : me;
     }
+    /* never before the commit deadline is final: until then the record (its commitments)
+       must not leave the node, or a dealer still to commit could build on it (protocol.md
+       §4 step 1, commit-reveal) */
     if (!v->active || me == v->n || !(v->committed & ((uint64_t)1 << me)) ||
         !d->state->cur.dealer || d->state->cur.epoch != v->epoch ||
+        d->state->cur.phase < TKMS_PROTO_PHASE_REVEALED ||
         node_records_get(d->records, v->record_hash[me], d->buf, d->buf_max) > 0) {
         return;
     }

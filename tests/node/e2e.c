@@ -74,6 +74,18 @@ uint64_t e2e_finalized_version(e2e_cluster *cl) {
     return x;
 }
 
+void e2e_epoch_key(e2e_cluster *cl, const e2e_node *nd, uint64_t block, uint8_t out[32]) {
+    tkms_chain_abi_value pool_values[4], v;
+    tkms_chain_abi_pool pool = {pool_values, 4, 0};
+    tkms_chain_abi_value a[2] = {tkms_chain_abi_address(&nd->address),
+                                 tkms_chain_abi_uint64(block)};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(a, 2);
+    tkms_chain_bytes keep;
+    view(cl, &v, &pool, &keep, &cl->registry, "epochKeyAt(address,uint64)", &args, "(bytes32)");
+    memcpy(out, v.items[0].word, 32);
+    tkms_chain_bytes_free(&keep);
+}
+
 e2e_progress e2e_epoch_progress(e2e_cluster *cl, uint64_t epoch) {
     e2e_progress p;
     tkms_chain_abi_value pool_values[16], v, a = tkms_chain_abi_uint64(epoch);

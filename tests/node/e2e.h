@@ -201,6 +201,9 @@ size_t e2e_operators(e2e_cluster *cl, uint64_t epoch, tkms_chain_address *out, s
 int e2e_index(e2e_cluster *cl, uint64_t epoch, const e2e_node *nd);
 /* The epoch the latest block belongs to (head / interval). */
 uint64_t e2e_current_epoch(e2e_cluster *cl);
+/* nd's X25519 epoch key as of `block` (registry epochKeyAt): the key epoch e pins at
+   block e·interval. */
+void e2e_epoch_key(e2e_cluster *cl, const e2e_node *nd, uint64_t block, uint8_t out[32]);
 
 /* ---- diagnostics ----------------------------------------------------------------------------- */
 

@@ -274,7 +274,8 @@ static void copy_file(const char *to, const char *from) {
 /* Epoch e: node 1 dies after it persisted its polynomial but before its commit was even
    signed: its nonce store is put back as it was at the trigger (nothing of that step
    reached the store or the chain). The state machine must send the commit again itself
-   (TKMS_PROTO_RESEND_BLOCKS later, still inside the commit window). */
+   (TKMS_PROTO_RESEND_BLOCKS later, still inside the commit window), and the epoch key for
+   e + 1 it published in that lost step too (§4.5: epoch e + 1 pins a fresh key). */
 static void kill_before_signing(uint64_t e) {
     e2e_node *k = &E.n[1];
     char store[PATH_MAX + 32], saved[PATH_MAX + 32];
@@ -288,6 +289,32 @@ static void kill_before_signing(uint64_t e) {
     copy_file(store, saved);
     e2e_node_start(&E, k);
     expect_epoch(e, 0);
+    uint64_t next = (e + 1) * E.opt.interval;
+    e2e_drive_until(&E, e2e_until_block, &next, 60, "the next trigger");
+    uint8_t key_e[32], key_next[32];
+    e2e_epoch_key(&E, k, e * E.opt.interval, key_e);
+    e2e_epoch_key(&E, k, next, key_next);
+    assert_memory_not_equal(key_e, key_next, 32);
+}
+
+/* Commit-reveal (protocol.md §4 step 1): node 3's record of epoch e is not served by
+   anyone, itself included, at any block of the commit window after its commit landed
+   (the node steps at every block in lockstep; it only reveals after the window). */
+static void record_private_until_reveal(uint64_t e) {
+    phase_arg a = {&E.n[3], e, "dealt", TX_COMMIT, TX_NONE};
+    e2e_drive_until_exact(&E, at_phase, &a, 60, "node 3's commit landed, window open");
+    char path[96], body[8192];
+    record_path(path, &E, &E.n[3], e);
+    size_t checked = 0;
+    while (e2e_node_in_phase(&E.n[3], e, "dealt")) {
+        for (size_t i = 0; i < E.count; i++) {
+            assert_int_not_equal(dt_http_get(E.n[i].port, path, body, sizeof body), 200);
+        }
+        checked++;
+        uint64_t next = e2e_head(&E) + 1;
+        e2e_drive_until_exact(&E, e2e_until_block, &next, 30, "a block of the commit window");
+    }
+    assert_true(checked >= 2); /* the commit's landing was final inside the window */
 }
 
 static void test_kill_in_every_phase(void **state) {
@@ -299,6 +326,7 @@ static void test_kill_in_every_phase(void **state) {
     kill_after_cutoff(g + 2);
     kill_with_openings(g + 3);
     kill_before_signing(g + 4);
+    record_private_until_reveal(g + 5);
     expect_epoch(g + 5, 0); /* with every restarted node */
 }
 
