@@ -34,7 +34,8 @@ typedef struct {
 
 /* Entry points, one per cmd_<group>.c. */
 int tkms_cli_chain(int argc, char **argv);    /* cmd_chain.c: deploy */
-int tkms_cli_operator(int argc, char **argv); /* cmd_operator.c: keygen, allow, register */
+int tkms_cli_operator(int argc, char **argv);
+int tkms_cli_keygen(int argc, char **argv); /* = `tkms operator keygen` */ /* cmd_operator.c: keygen, allow, register */
 int tkms_cli_app(int argc, char **argv);      /* cmd_app.c: create, release */
 int tkms_cli_ibe(int argc, char **argv);      /* cmd_ibe.c: encrypt, decrypt (offline) */
 int tkms_cli_mnemonic(int argc, char **argv); /* cmd_mnemonic.c: an app's mnemonic */

@@ -189,6 +189,21 @@ static const cli_verb verbs[] = {
     {"register", register_run, register_usage},
 };
 
+/* `tkms keygen …` is `tkms operator keygen …` (the command operators look for first). */
+int tkms_cli_keygen(int argc, char **argv) {
+    char *args[64];
+    if (argc < 1 || argc > 62) {
+        fputs(keygen_usage, stderr);
+        return TKMS_CLI_EXIT_USAGE;
+    }
+    args[0] = "operator";
+    for (int i = 0; i < argc; i++) {
+        args[i + 1] = argv[i]; /* argv[0] is "keygen" itself: the verb */
+    }
+    args[argc + 1] = NULL;
+    return tkms_cli_operator(argc + 1, args);
+}
+
 int tkms_cli_operator(int argc, char **argv) {
     static const cli_group group = {
         "operator",       operator_usage, verbs, sizeof verbs / sizeof verbs[0],

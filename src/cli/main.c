@@ -9,6 +9,7 @@
 
 static const tkms_cli_command commands[] = {
     {"chain", tkms_cli_chain, "deploy the tkms contracts (KmsRegistry, EpochLog, AppController)"},
+    {"keygen", tkms_cli_keygen, "a fresh operator chain key file (0600): operator keygen"},
     {"operator", tkms_cli_operator, "operator keys, allow-listing and registration"},
     {"app", tkms_cli_app, "create apps and publish their releases"},
     {"ibe", tkms_cli_ibe, "encrypt to an app id with the master public key, or decrypt"},

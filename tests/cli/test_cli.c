@@ -178,6 +178,14 @@ static void test_keygen(void **state) {
     json_decref(j);
     expect_failure((const char *const[]){"operator", "keygen", "--out", path, NULL}, 2,
                    "already exists");
+    /* `tkms keygen` is the same command */
+    snprintf(path, sizeof path, "%s/top.key", dir);
+    j = expect_json((const char *const[]){"keygen", "--out", path, "--json", NULL});
+    assert_non_null(json_string_value(json_object_get(j, "address")));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    json_decref(j);
+    expect_failure((const char *const[]){"keygen", "--out", path, NULL}, 2, "already exists");
 }
 
 /* ---- chain-backed commands ------------------------------------------------------------- */
