@@ -19,10 +19,10 @@
  * d. A byzantine operator: node 3's app URL on chain is an in-test libmicrohttpd proxy that
  *    forwards to node 3 (GET, or POST as JSON: what the client sends) and rewrites its
  *    /v1/secrets answer on demand: a valid G1 point that is not its partial, 48 bytes that
- *    are no point, a partial that is not base64, another env. Each time the client names
- *    node 3 (bad_partial, bad_partial, malformed, env_mismatch), reports the others ok and
- *    recovers the same key and env. With one honest node down as well, the fetch fails and
- *    node 3 is still named.
+ *    are no point, a partial that is not base64, another env, another operator's identity.
+ *    Each time the client names node 3 (bad_partial, bad_partial, malformed, env_mismatch,
+ *    wrong_identity), reports the others ok and recovers the same key and env. With one honest node
+ * down as well, the fetch fails and node 3 is still named.
  *
  * Not here: the node's hostile inputs (test_e2e_hostile.c). docs/node.md "End-to-end
  * tests" lists what each e2e program proves.
@@ -44,11 +44,19 @@
 
 /* ---- the byzantine operator's proxy ---------------------------------------------------------- */
 
-typedef enum { LIE_NONE, LIE_WRONG_POINT, LIE_NOT_A_POINT, LIE_NOT_BASE64, LIE_ENV } lie;
+typedef enum {
+    LIE_NONE,
+    LIE_WRONG_POINT, /* a valid G1 point that is not its partial */
+    LIE_NOT_A_POINT, /* 48 bytes that decode to no point */
+    LIE_NOT_BASE64,  /* encrypted_partial is not base64 */
+    LIE_ENV,         /* its partials, another env */
+    LIE_IDENTITY,    /* its answer, claiming to be another operator */
+} lie;
 
 typedef struct {
     struct MHD_Daemon *daemon;
-    int port, target; /* its own port; the node's */
+    int port, target;                                /* its own port; the node's */
+    char impersonated[TKMS_CHAIN_ADDRESS_HEX_BYTES]; /* LIE_IDENTITY claims this operator */
     atomic_int lie;
     atomic_uint rewritten; /* /v1/secrets answers altered */
 } proxy;
@@ -131,7 +139,7 @@ static char *lie_partial(lie mode, const char *pem, size_t i) {
 }
 
 /* The node's 200 answer as the liar rewrites it (heap), or NULL to pass it through. */
-static char *rewrite(lie mode, const buffer *answer, const buffer *request) {
+static char *rewrite(const proxy *p, lie mode, const buffer *answer, const buffer *request) {
     json_t *a = json_loadb(answer->data, answer->len, 0, NULL);
     json_t *q = json_loadb(request->data != NULL ? request->data : "", request->len, 0, NULL);
     const char *pem = json_string_value(json_object_get(q, "rsa_pubkey"));
@@ -145,7 +153,11 @@ static char *rewrite(lie mode, const buffer *answer, const buffer *request) {
         json_object_set_new(a, "encrypted_env", json_string(other));
         free(other);
     }
-    for (size_t i = 0; ok && mode != LIE_ENV && i < json_array_size(partials); i++) {
+    if (ok && mode == LIE_IDENTITY) {
+        json_object_set_new(a, "operator", json_string(p->impersonated));
+    }
+    bool partials_lie = mode != LIE_ENV && mode != LIE_IDENTITY;
+    for (size_t i = 0; ok && partials_lie && i < json_array_size(partials); i++) {
         char *b64 = lie_partial(mode, pem, i);
         ok = b64 != NULL;
         if (ok) {
@@ -179,7 +191,7 @@ static enum MHD_Result proxy_serve(void *cls, struct MHD_Connection *conn, const
     long status = forward(p, method, url, in, &out);
     int mode = atomic_load(&p->lie);
     if (mode != LIE_NONE && status == 200 && strcmp(url, "/v1/secrets") == 0) {
-        char *alt = rewrite((lie)mode, &out, in);
+        char *alt = rewrite(p, (lie)mode, &out, in);
         if (alt != NULL) {
             free(out.data);
             out = (buffer){alt, strlen(alt)};
@@ -242,6 +254,7 @@ static int group_setup(void **state) {
     e2e_options o = {.nodes = NODES, .config_extra = "\"dev_ecdsa_enabled\":true"};
     e2e_setup(&E.cl, &o);
     proxy_start(&E.px, E.cl.n[LIAR].port);
+    tkms_chain_hex_encode(E.px.impersonated, E.cl.n[0].address.bytes, 20);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", E.px.port);
     e2e_node_set_app_url(&E.cl, &E.cl.n[LIAR], url); /* before its first start */
@@ -533,6 +546,7 @@ static void test_byzantine_operator(void **state) {
     expect_liar_named(LIE_NOT_A_POINT, TKMS_CLIENT_OPERATOR_BAD_PARTIAL, "does not unwrap");
     expect_liar_named(LIE_NOT_BASE64, TKMS_CLIENT_OPERATOR_MALFORMED, "malformed");
     expect_liar_named(LIE_ENV, TKMS_CLIENT_OPERATOR_ENV_MISMATCH, "env differs");
+    expect_liar_named(LIE_IDENTITY, TKMS_CLIENT_OPERATOR_WRONG_IDENTITY, "answered as operator");
     /* the liar and an honest node down: t − 1 good partials; the failure still names it */
     e2e_node_kill(&E.cl, &E.cl.n[0]);
     atomic_store(&E.px.lie, LIE_WRONG_POINT);
