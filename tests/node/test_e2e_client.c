@@ -237,6 +237,18 @@ static void proxy_start(proxy *p, int target) {
 
 /* ---- the cluster and the app ----------------------------------------------------------------- */
 
+#define VERSIONS_TRACKED 4
+
+/* What (b)'s fetching thread saw (the main thread reads it once the thread is joined). */
+typedef struct {
+    atomic_bool stop;
+    atomic_uint ok, failed;
+    atomic_uint used[VERSIONS_TRACKED]; /* fetches that used version genesis + k */
+    atomic_uint_fast64_t newest;        /* the newest version a fetch used */
+    pthread_mutex_t lock;
+    char problem[400]; /* the first failure */
+} fetcher;
+
 static struct {
     e2e_cluster cl;
     proxy px;
@@ -247,6 +259,9 @@ static struct {
     tkms_bls_g2 mpk; /* the chain's, read by the harness (not by the client) */
     tkms_bls_g1 key; /* the app key of (a): every later fetch must recover exactly it */
     bool have_key;
+    fetcher fetch; /* (b)'s app thread, joined by fetch_stop (also after a failure) */
+    pthread_t fetch_thread;
+    bool fetching;
 } E;
 
 static int group_setup(void **state) {
@@ -274,8 +289,18 @@ static int group_setup(void **state) {
     return 0;
 }
 
+static void fetch_stop(void) {
+    if (E.fetching) {
+        atomic_store(&E.fetch.stop, true);
+        pthread_join(E.fetch_thread, NULL);
+        pthread_mutex_destroy(&E.fetch.lock);
+        E.fetching = false;
+    }
+}
+
 static int group_teardown(void **state) {
     (void)state;
+    fetch_stop();
     e2e_teardown(&E.cl);
     if (E.px.daemon != NULL) {
         MHD_stop_daemon(E.px.daemon);
@@ -367,17 +392,6 @@ static void test_round_trip(void **state) {
 
 /* ---- b. reshares while fetching -------------------------------------------------------------- */
 
-#define VERSIONS_TRACKED 4
-
-typedef struct {
-    atomic_bool stop;
-    atomic_uint ok, failed;
-    atomic_uint used[VERSIONS_TRACKED]; /* fetches that used version genesis + k */
-    atomic_uint_fast64_t newest;        /* the newest version a fetch used */
-    pthread_mutex_t lock;
-    char problem[400]; /* the first failure */
-} fetcher;
-
 static void fetcher_record(fetcher *f, const char *problem, const tkms_client_secrets *s) {
     if (problem == NULL) {
         atomic_fetch_add(&f->ok, 1);
@@ -443,19 +457,18 @@ static bool version_used(e2e_cluster *cl, void *arg) {
 static void test_reshares_while_fetching(void **state) {
     (void)state;
     assert_true(E.have_key);
-    fetcher *f = calloc(1, sizeof *f);
-    assert_non_null(f);
+    fetcher *f = &E.fetch;
+    memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     atomic_store(&f->newest, E.genesis);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, fetch_loop, f), 0);
+    assert_int_equal(pthread_create(&E.fetch_thread, NULL, fetch_loop, f), 0);
+    E.fetching = true;
     uint64_t target = E.genesis + 3;
     e2e_drive_until(&E.cl, e2e_until_finalized, &target, 200, "three reshares while fetching");
     e2e_expect_serving(&E.cl, target);
     used_arg u = {f, target};
     e2e_drive_until(&E.cl, version_used, &u, 60, "a fetch recovered with the newest version");
-    atomic_store(&f->stop, true);
-    pthread_join(th, NULL);
+    fetch_stop();
     unsigned ok = atomic_load(&f->ok), failed = atomic_load(&f->failed);
     fprintf(stderr, "[b] %u fetches ok, %u failed; by version G..G+3: %u %u %u %u\n", ok, failed,
             atomic_load(&f->used[0]), atomic_load(&f->used[1]), atomic_load(&f->used[2]),
@@ -468,8 +481,6 @@ static void test_reshares_while_fetching(void **state) {
     for (size_t k = 1; k < VERSIONS_TRACKED; k++) { /* each used while it was the newest */
         assert_true(atomic_load(&f->used[k]) > 0);
     }
-    pthread_mutex_destroy(&f->lock);
-    free(f);
 }
 
 /* ---- c. nodes down --------------------------------------------------------------------------- */
