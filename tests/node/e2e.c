@@ -789,3 +789,266 @@ uint64_t e2e_genesis(e2e_cluster *cl) {
     e2e_drive_until(cl, e2e_until_finalized, &first, 120, "genesis DKG finalized on chain");
     return e2e_finalized_version(cl);
 }
+
+/* ---- apps, the client library, raw sockets (added for test_e2e_client, test_e2e_hostile) ----- */
+
+#include <poll.h>
+#include <sys/random.h>
+
+#include "common/tkms_ct.h"
+#include "ibe/ibe.h"
+#include "prim/prim.h"
+
+#define E2E_REGISTRY_UPDATE "update(bytes32,string,string)"
+
+/* e2e_send from key with a nonce store of its own at nonce_path; fails the test on error. */
+static void send_as(e2e_cluster *cl, const tkms_chain_key *key, const char *nonce_path,
+                    const tkms_chain_address *to, const char *signature,
+                    const tkms_chain_abi_value *args) {
+    tkms_chain_nonces *nonces = NULL;
+    assert_int_equal(tkms_chain_nonces_open(&nonces, nonce_path, CT_CHAIN_ID, &key->address),
+                     TKMS_OK);
+    tkms_err err = e2e_send(cl, nonces, key, to, signature, args);
+    tkms_chain_nonces_close(nonces);
+    if (err != TKMS_OK) {
+        fail_msg("%s: %s %s (%s)", signature, tkms_err_name(err), cl->revert,
+                 tkms_chain_client_error(cl->chain));
+    }
+}
+
+void e2e_node_set_app_url(e2e_cluster *cl, e2e_node *nd, const char *app_url) {
+    assert_false(node_running(nd));
+    tkms_chain_key key = node_chain_key(nd);
+    tkms_chain_abi_value f[] = {tkms_chain_abi_bytes32(nd->ed25519), tkms_chain_abi_string(nd->url),
+                                tkms_chain_abi_string(app_url)};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(f, 3);
+    char nonce_path[PATH_MAX + 32];
+    snprintf(nonce_path, sizeof nonce_path, "%s/register-nonces.json", nd->dir);
+    send_as(cl, &key, nonce_path, &cl->registry, E2E_REGISTRY_UPDATE, &args);
+    tkms_chain_key_wipe(&key);
+}
+
+long e2e_node_rss_kb(const e2e_node *nd) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)nd->pid);
+    FILE *f = node_running(nd) ? fopen(path, "r") : NULL;
+    long kb = -1;
+    while (f != NULL && kb < 0 && fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "VmRSS: %ld kB", &kb) != 1) {
+            kb = -1;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    if (kb < 0) {
+        fail_msg("no VmRSS for %s (pid %d)", nd->dir, (int)nd->pid);
+    }
+    return kb;
+}
+
+static void app_send(e2e_cluster *cl, size_t owner_index, const char *signature,
+                     const tkms_chain_abi_value *args) {
+    tkms_chain_key key = ct_key(owner_index);
+    char nonce_path[PATH_MAX + 32];
+    snprintf(nonce_path, sizeof nonce_path, "%s/app-owner-%zu-nonces.json", cl->root, owner_index);
+    send_as(cl, &key, nonce_path, &cl->apps, signature, args);
+    tkms_chain_key_wipe(&key);
+}
+
+void e2e_app_create(e2e_cluster *cl, e2e_app *app, size_t owner_index, uint8_t salt) {
+    uint8_t s[32];
+    memset(s, salt, sizeof s);
+    tkms_chain_abi_value arg = tkms_chain_abi_bytes32(s);
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(&arg, 1);
+    app_send(cl, owner_index, TKMS_CHAIN_APPS_CREATE, &args);
+    tkms_chain_key owner = ct_key(owner_index);
+    tkms_chain_abi_value a[] = {tkms_chain_abi_address(&owner.address), tkms_chain_abi_bytes32(s)};
+    tkms_chain_key_wipe(&owner);
+    tkms_chain_abi_value pool_values[4], v;
+    tkms_chain_abi_pool pool = {pool_values, 4, 0};
+    tkms_chain_bytes keep;
+    args = tkms_chain_abi_tuple(a, 2);
+    view(cl, &v, &pool, &keep, &cl->apps, TKMS_CHAIN_APPS_APP_ADDRESS, &args,
+         TKMS_CHAIN_APPS_APP_ADDRESS_OUT);
+    memset(app, 0, sizeof *app);
+    assert_int_equal(tkms_chain_abi_get_address(&app->address, &v.items[0]), TKMS_OK);
+    tkms_chain_bytes_free(&keep);
+    tkms_chain_hex_encode(app->id, app->address.bytes, 20); /* lowercase: the identity */
+    app->owner_index = owner_index;
+}
+
+void e2e_app_release(e2e_cluster *cl, const e2e_app *app, uint8_t digest, const char *env_plain,
+                     const char *public_env) {
+    size_t plain_len = env_plain != NULL ? strlen(env_plain) : 0;
+    size_t ct_len = env_plain != NULL ? plain_len + TKMS_IBE_OVERHEAD_BYTES : 0;
+    uint8_t *ct = calloc(1, ct_len + 1), d[32];
+    assert_non_null(ct);
+    if (env_plain != NULL) {
+        char hex[193];
+        uint8_t raw[96];
+        tkms_bls_g2 mpk;
+        e2e_mpk_hex(cl, hex);
+        assert_int_equal(tu_unhex(raw, 96, hex), 96);
+        assert_int_equal(tkms_bls_g2_decode(&mpk, raw), TKMS_OK);
+        assert_int_equal(tkms_ibe_encrypt(ct, ct_len, (const uint8_t *)app->id, strlen(app->id),
+                                          &mpk, (const uint8_t *)env_plain, plain_len,
+                                          tkms_rng_os()),
+                         TKMS_OK);
+    }
+    memset(d, digest, sizeof d);
+    tkms_chain_abi_value f[] = {
+        tkms_chain_abi_address(&app->address), tkms_chain_abi_bytes32(d),
+        tkms_chain_abi_string("ghcr.io/tkms/e2e"), tkms_chain_abi_bytes(ct, ct_len),
+        tkms_chain_abi_bytes((const uint8_t *)public_env, strlen(public_env))};
+    tkms_chain_abi_value args = tkms_chain_abi_tuple(f, 5);
+    app_send(cl, app->owner_index, TKMS_CHAIN_APPS_PUBLISH, &args);
+    free(ct);
+}
+
+void e2e_client_init(e2e_client *c, const e2e_cluster *cl, const e2e_app *app) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->rpc_url, sizeof c->rpc_url, "%s", cl->anvil.url);
+    memcpy(c->epoch_log, cl->epoch_log.bytes, 20);
+    snprintf(c->app_id, sizeof c->app_id, "%s", app->id);
+    tkms_chain_key owner = ct_key(app->owner_index);
+    memcpy(c->owner_sk, owner.sk, 32);
+    tkms_chain_key_wipe(&owner);
+    assert_int_equal(tkms_prim_rsa_keygen(c->rsa_private, c->rsa_public, E2E_PEM_BYTES, 2048),
+                     TKMS_OK);
+    c->timeout_ms = TKMS_CLIENT_TIMEOUT_MS_DEFAULT;
+}
+
+void e2e_client_wipe(e2e_client *c) {
+    tkms_wipe(c, sizeof *c);
+}
+
+/* The dev-ecdsa request of c over net (fresh nonce: the nodes' replay cache spends it). */
+static tkms_err client_fetch_dev(const e2e_client *c, const tkms_client_network *net,
+                                 tkms_client_secrets *out) {
+    char attestation[TKMS_CLIENT_DEV_ATTESTATION_BYTES], challenge[TKMS_CLIENT_CHALLENGE_BYTES];
+    uint8_t nonce[32];
+    if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
+        return TKMS_ERR_RANDOM;
+    }
+    size_t pem_len = strlen(c->rsa_public);
+    tkms_err err =
+        tkms_client_dev_attest(attestation, challenge, c->owner_sk, c->app_id, c->rsa_public,
+                               pem_len, NULL, 0, (uint64_t)time(NULL), nonce);
+    if (err != TKMS_OK) {
+        return err;
+    }
+    tkms_client_secrets_request req = {.app_id = c->app_id,
+                                       .attestation_method = "dev-ecdsa",
+                                       .attestation = attestation,
+                                       .rsa_public_pem = c->rsa_public,
+                                       .rsa_private_pem = c->rsa_private,
+                                       .challenge = challenge};
+    tkms_client_http_options http;
+    tkms_client_http_options_default(&http);
+    http.timeout_ms = c->timeout_ms;
+    return tkms_client_secrets_fetch(out, net, &req, &http, tkms_rng_os());
+}
+
+/* The failure of a fetch in one line: the error and every operator that was not ok. */
+static void client_why(char *why, size_t max, tkms_err err, const tkms_client_secrets *s,
+                       tkms_client_chain *chain) {
+    int n =
+        snprintf(why, max, "secrets: %s (%s)", tkms_err_name(err), tkms_client_chain_error(chain));
+    size_t len = n > 0 && (size_t)n < max ? (size_t)n : max - 1;
+    for (uint32_t i = 0; i < s->operator_count && len + 1 < max; i++) {
+        const tkms_client_operator_report *r = &s->operators[i];
+        if (r->status == TKMS_CLIENT_OPERATOR_OK) {
+            continue;
+        }
+        char address[TKMS_CHAIN_ADDRESS_HEX_BYTES];
+        tkms_chain_hex_encode(address, r->address, 20);
+        n = snprintf(why + len, max - len, "; %s %s (HTTP %ld) %s", address,
+                     tkms_client_operator_status_name(r->status), r->http_status, r->detail);
+        len = n > 0 && len + (size_t)n < max ? len + (size_t)n : max - 1;
+    }
+}
+
+tkms_err e2e_client_fetch(const e2e_client *c, tkms_client_secrets *out, tkms_bls_g2 *mpk,
+                          char *why, size_t why_max) {
+    memset(out, 0, sizeof *out);
+    why[0] = '\0';
+    tkms_client_chain_options o = {.rpc_url = c->rpc_url,
+                                   .chain_id = CT_CHAIN_ID,
+                                   .timeout_ms = 10000,
+                                   .connect_timeout_ms = 2000};
+    memcpy(o.epoch_log, c->epoch_log, 20);
+    tkms_client_chain *chain = NULL;
+    tkms_client_network *net = calloc(1, sizeof *net); /* ~40 KB: not on a thread's stack */
+    tkms_err err = net != NULL ? tkms_client_chain_new(&chain, &o) : TKMS_ERR_OUT_OF_MEMORY;
+    if (err != TKMS_OK) {
+        snprintf(why, why_max, "client chain handle: %s", tkms_err_name(err));
+    } else if ((err = tkms_client_chain_network(chain, net)) != TKMS_OK) {
+        snprintf(why, why_max, "network from chain: %s (%s)", tkms_err_name(err),
+                 tkms_client_chain_error(chain));
+    } else if ((err = client_fetch_dev(c, net, out)) != TKMS_OK) {
+        client_why(why, why_max, err, out, chain);
+    } else if (mpk != NULL) {
+        *mpk = net->mpk;
+    }
+    tkms_client_chain_free(chain);
+    free(net);
+    return err;
+}
+
+void e2e_wait_until(e2e_cluster *cl, e2e_predicate p, void *arg, uint64_t seconds,
+                    const char *what) {
+    bool lockstep = cl->lockstep;
+    cl->lockstep = false; /* e2e_drive_until mines only in lockstep */
+    e2e_drive_until(cl, p, arg, seconds, what);
+    cl->lockstep = lockstep;
+}
+
+int e2e_raw_connect(const char *src, int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
+    bool ok = fd >= 0 && (src == NULL || (inet_pton(AF_INET, src, &from.sin_addr) == 1 &&
+                                          bind(fd, (struct sockaddr *)&from, sizeof from) == 0));
+    if (ok && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        return fd;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return -1;
+}
+
+bool e2e_raw_send(int fd, const void *data, size_t len) {
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0) {
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+int e2e_raw_status(int fd, int timeout_ms) {
+    char head[64] = "";
+    size_t got = 0;
+    uint64_t end = dt_now_ms() + (uint64_t)timeout_ms;
+    while (got < sizeof head - 1 && strstr(head, "\r\n") == NULL) {
+        uint64_t now = dt_now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t n = now < end && poll(&p, 1, (int)(end - now)) > 0
+                        ? recv(fd, head + got, sizeof head - 1 - got, 0)
+                        : 0;
+        if (n <= 0) {
+            break; /* closed, error or the deadline */
+        }
+        got += (size_t)n;
+        head[got] = '\0';
+    }
+    int status = 0;
+    return sscanf(head, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
+}

@@ -212,4 +212,65 @@ void e2e_dump_logs(const e2e_cluster *cl);
 /* "[e2e  12.3 s] <what> (block N)" on stderr. */
 void e2e_note(e2e_cluster *cl, const char *what);
 
+/* ---- apps and the client library (added for test_e2e_client.c and test_e2e_hostile.c) ------- */
+
+#include "client/client.h"
+
+#define E2E_PEM_BYTES 4096
+
+/* Sends update(ed25519, peer URL = nd->url, app URL = app_url) from nd's own key: its app
+   URL on chain becomes app_url (e.g. an in-test proxy in front of it). Only before nd's
+   first start (the nonce store used here is not the node's). */
+void e2e_node_set_app_url(e2e_cluster *cl, e2e_node *nd, const char *app_url);
+/* VmRSS of a running node in KiB (/proc/<pid>/status); fails the test when unreadable. */
+long e2e_node_rss_kb(const e2e_node *nd);
+
+typedef struct {
+    char id[TKMS_CLIENT_APP_ID_BYTES]; /* lowercase 0x address: the IBE identity */
+    tkms_chain_address address;
+    size_t owner_index; /* anvil dev key #owner_index (1..6) owns it */
+} e2e_app;
+
+/* createApp(bytes32 of salt repeated) from anvil dev key #owner_index; works any time. */
+void e2e_app_create(e2e_cluster *cl, e2e_app *app, size_t owner_index, uint8_t salt);
+/* publishRelease by the app's owner: image digest = digest repeated, registry
+   "ghcr.io/tkms/e2e", encrypted env = IBE v1 of env_plain to the chain's MPK (NULL: empty;
+   needs a finalized version), public env = the bytes of public_env as given ("" allowed). */
+void e2e_app_release(e2e_cluster *cl, const e2e_app *app, uint8_t digest, const char *env_plain,
+                     const char *public_env);
+
+/* An app as libtkms-client drives the network: its owner's key signs the dev-ecdsa
+   attestation (the nodes need "dev_ecdsa_enabled":true), one RSA-2048 key per client. */
+typedef struct {
+    char rpc_url[64];
+    uint8_t epoch_log[20];
+    char app_id[TKMS_CLIENT_APP_ID_BYTES];
+    uint8_t owner_sk[32];
+    char rsa_private[E2E_PEM_BYTES], rsa_public[E2E_PEM_BYTES];
+    uint32_t timeout_ms; /* per request (default TKMS_CLIENT_TIMEOUT_MS_DEFAULT) */
+} e2e_client;
+
+void e2e_client_init(e2e_client *c, const e2e_cluster *cl, const e2e_app *app);
+void e2e_client_wipe(e2e_client *c);
+/* One fetch as an app does it: the network read from chain at the latest block, a fresh
+   dev-ecdsa attestation (new nonce), tkms_client_secrets_fetch. Never asserts (usable from
+   any thread): returns the error; why says which step failed; mpk (may be NULL) receives
+   the chain's MPK the client used. out is the library's result (clear it). */
+TKMS_MUST_USE tkms_err e2e_client_fetch(const e2e_client *c, tkms_client_secrets *out,
+                                        tkms_bls_g2 *mpk, char *why, size_t why_max);
+
+/* e2e_drive_until without mining, also in lockstep: a bounded wait for p while the chain
+   stands still (lockstep resumes afterwards; not after a failure, which ends the test). */
+void e2e_wait_until(e2e_cluster *cl, e2e_predicate p, void *arg, uint64_t seconds,
+                    const char *what);
+
+/* ---- raw sockets (hostile HTTP the client library would not send) ---------------------------- */
+
+/* A TCP connection from source address src (NULL: any) to 127.0.0.1:port; -1 on failure. */
+int e2e_raw_connect(const char *src, int port);
+/* Sends len bytes; false when the peer closed the connection. */
+bool e2e_raw_send(int fd, const void *data, size_t len);
+/* The status of the first response on fd within timeout_ms (0: closed or none). */
+int e2e_raw_status(int fd, int timeout_ms);
+
 #endif
