@@ -218,6 +218,23 @@ static bool content_type_json(struct MHD_Connection *conn) {
     return next == 0 || next == ';' || next == ' ';
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value) {
+    (void)kind;
+    (void)value;
+    *(unsigned *)cls += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0;
+    return MHD_YES;
+}
+
+/* More than one Content-Length: the framing is ambiguous (RFC 9112 §6.3: 400). MHD 0.9.75
+   and content_length() take the first; a proxy in front taking another would desync the
+   connection (request smuggling). */
+static bool content_length_repeated(struct MHD_Connection *conn) {
+    unsigned count = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &count);
+    return count > 1;
+}
+
 /* The declared Content-Length, or false when absent (chunked: checked while reading). */
 static bool content_length(struct MHD_Connection *conn, uint64_t *out) {
     const char *cl =
@@ -245,6 +262,10 @@ static enum MHD_Result checks_at_headers(http_request *req, struct MHD_Connectio
     if (r->body != BODY_NONE && !content_type_json(conn)) {
         return reject(req, TKMS_ERR_NODE_HTTP_MEDIA_TYPE, 0, NULL,
                       "Content-Type must be application/json");
+    }
+    if (content_length_repeated(conn)) {
+        return reject(req, TKMS_ERR_NODE_HTTP_BAD_REQUEST, 0, NULL,
+                      "more than one Content-Length header");
     }
     req->body_max = body_max(s, r);
     uint64_t declared;

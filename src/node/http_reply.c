@@ -156,10 +156,15 @@ void http_reply_error(http_reply *reply, tkms_err err, const char *fmt, ...) {
 }
 
 const char *http_query(const http_request *req, const char *key) {
-    if (req->connection == NULL) {
+    const char *value = NULL;
+    size_t len = 0;
+    if (req->connection == NULL ||
+        MHD_lookup_connection_value_n(req->connection, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+                                      &value, &len) != MHD_YES) {
         return NULL;
     }
-    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, key);
+    /* a decoded %00 would cut the value short as a C string: "" (refused by every parser) */
+    return value != NULL && strlen(value) == len ? value : "";
 }
 
 void http_hex(char *out, const uint8_t *in, size_t len, bool prefix) {

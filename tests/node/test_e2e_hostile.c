@@ -457,6 +457,7 @@ static void pubkey_cases(void) {
     snprintf(path, sizeof path, "/v1/pubkey?version=%llu", (unsigned long long)H.version + 50);
     expect("GET", path, NULL, NULL, 0, 404, "no_key_version");
     expect("GET", "/v1/pubkey?version=12x", NULL, NULL, 0, 400, "bad_request");
+    expect("GET", "/v1/pubkey?version=1%00", NULL, NULL, 0, 400, "bad_request");
     expect("GET", "/v1/pubkey?version=99999999999999999999999", NULL, NULL, 0, 400, "bad_request");
     expect("GET", "/v1/pubkey?version=-1", NULL, NULL, 0, 400, "bad_request");
     expect("GET", "/v1/pubkey?version=", NULL, NULL, 0, 400, "bad_request");
@@ -679,6 +680,10 @@ static void pipelined(void) {
 
 static void http_level_cases(void) {
     pipelined();
+    /* two Content-Length headers: ambiguous framing (RFC 9112 §6.3), request smuggling */
+    raw_expect_error("POST /v1/peer HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 100\r\nContent-Length: 2\r\n\r\n{}",
+                     400, "bad_request");
     size_t big = 40 * 1024; /* headers beyond 16 KiB + MHD's 16 KiB: its own 431 */
     char *line = malloc(big + 16);
     assert_non_null(line);
