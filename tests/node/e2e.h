@@ -22,8 +22,10 @@
  * Every wait is bounded by a number of seconds and fails with what it waited for, the
  * block reached and the tail of every node's log.
  *
- * What it does not do: no client library (tests bring their own), no byzantine nodes,
- * no fixed ports (every port is a free one, ctest runs tests in parallel). Temp files live
+ * Also: apps and releases on chain and a libtkms-client fetch usable from any thread
+ * (e2e_app_create, e2e_client_fetch; a byzantine operator is a test's own proxy behind
+ * the operator's app URL). What it does not do: no fixed ports (every port is a free one,
+ * ctest runs tests in parallel). Temp files live
  * under /tmp/tkms-e2e-XXXXXX (kept when TKMS_KEEP_E2E is set) and every process the
  * harness started is killed by e2e_teardown, also after a failed assertion (call it from
  * the cmocka teardown). Anvil dev key #0 is the owner (its nonce store is
