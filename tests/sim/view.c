@@ -125,8 +125,10 @@ void sim_view_build(sim_view *w, sim_chain *c, uint64_t h) {
 bool sim_view_build_past(sim_view *w, sim_chain *c, uint64_t h, uint64_t epoch) {
     TKMS_ASSERT(h <= c->height && epoch <= h / c->p.interval);
     view_reset(w, h, epoch);
-    const sim_erec *r = sim_chain_erec(c, epoch); /* never creates: the ring keeps 8 epochs */
-    if (r == NULL || !r->snap_ok) {
+    /* only an epoch still in the ring (8 epochs); its snapshot is recomputed if a reorg
+       invalidated it (sim_chain_snapshot never creates an entry that exists) */
+    const sim_erec *r = sim_chain_erec(c, epoch) != NULL ? sim_chain_snapshot(c, epoch) : NULL;
+    if (r == NULL) {
         return false;
     }
     view_epoch(w, c, r, h);
