@@ -112,6 +112,31 @@ def read_proc_status(pid):
     return out
 
 
+def smaps_top(pid, count=8):
+    """The mappings with the most resident memory: [(rss_kb, size_kb, name)], where name
+    is the file, [heap]/[stack], or "anon" (malloc arenas, thread stacks, large callocs)."""
+    maps, current = [], None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split()
+                if "-" in head[0] and ":" not in head[0]:
+                    current = [0, 0, head[5] if len(head) > 5 else "anon"]
+                    maps.append(current)
+                elif head[0] == "Rss:" and current is not None:
+                    current[0] = int(head[1])
+                elif head[0] == "Size:" and current is not None:
+                    current[1] = int(head[1])
+    except OSError:
+        return []
+    merged = {}  # a file's mappings (text, data, ...) together; anonymous ones apart
+    for i, (rss, size, name) in enumerate(maps):
+        key = name if name != "anon" else f"anon#{i}"
+        old = merged.get(key, (0, 0, name))
+        merged[key] = (old[0] + rss, old[1] + size, name)
+    return sorted((m for m in merged.values() if m[0] > 0), reverse=True)[:count]
+
+
 def read_json_lines(path):
     events = []
     try:

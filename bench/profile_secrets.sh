@@ -48,7 +48,8 @@ for part in $PARTS; do
         { gsub(",", "", $1) }
         $0 ~ ":" fn " \\[" || $0 ~ ":" fn "$" {
             if (!seen) { printf "| %s | %.0f |\n", fn, $1 / n; seen = 1 }
-        }' "$WORK/handler.txt"
+        }
+        END { if (!seen) printf "| %s | 0 |\n", fn }' "$WORK/handler.txt"
 done
 
 echo

@@ -6,8 +6,9 @@
 -- BODIES_FILE holds one JSON body per line (`bench_node --bodies`); wrk thread k of T
 -- sends lines k+1, k+1+T, k+1+2T, … so no two threads share a nonce. A thread that runs
 -- out of lines starts over: those requests are replays (401) and show up as non2xx, so
--- make enough bodies for the rate times the duration. done() prints one line:
---   requests=N non2xx=E rps=R p50_ms=X p99_ms=Y
+-- make enough bodies for the rate times the duration. done() prints one line (ok_rps:
+-- the 2xx answers per second):
+--   requests=N non2xx=E rps=R ok_rps=O p50_ms=X p99_ms=Y socket_errors=S
 local thread_count = 0
 
 function setup(thread)
@@ -40,7 +41,10 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("requests=%d non2xx=%d rps=%.1f p50_ms=%.3f p99_ms=%.3f\n",
-    summary.requests, summary.errors.status, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local seconds = summary.duration / 1e6
+  local e = summary.errors
+  io.write(string.format("requests=%d non2xx=%d rps=%.1f ok_rps=%.1f p50_ms=%.3f p99_ms=%.3f "
+    .. "socket_errors=%d\n", summary.requests, e.status, summary.requests / seconds,
+    (summary.requests - e.status) / seconds, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout))
 end
