@@ -188,8 +188,9 @@ def print_tables(results):
             lag = "—" if r["lag_blocks"] is None else str(r["lag_blocks"])
             secs = r["trigger_to_final_s"]
             load = "/".join(f"{x[0]:.1f}" for x in res["load_average"])
-            print(f"| {res['n']} | {r['epoch']} | {r['kind']} | {r['t']} | {cell(r['commitDealing'])}"
-                  f" | {cell(r['revealDealing'])} | {cell(r['ack'])} | {cell(r['openShares'])} "
+            print(f"| {res['n']} | {r['epoch']} | {r['kind']} | {r['t']} "
+                  f"| {cell(r['commitDealing'])} | {cell(r['revealDealing'])} "
+                  f"| {cell(r['ack'])} | {cell(r['openShares'])} "
                   f"| {cell(r['confirm'])} | {fin} | {lag} | {secs} ({r['schedule_s']}) "
                   f"| {r['retries']} | {load} |")
     print("\nPer node: ms from the block that makes the boundary final to tx_sent "

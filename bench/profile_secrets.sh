@@ -79,7 +79,8 @@ requests=$(awk '
     id != "" && ($0 == "cfn=(" id ")" || $0 == "cfn=(" id ") api_secrets") { want = 1; next }
     want && /^calls=/ { split($0, a, /[= ]/); total += a[2]; want = 0 }
     END { print total + 0 }' "$dump")
-total=$(callgrind_annotate "$dump" 2> /dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+total=$(callgrind_annotate "$dump" 2> /dev/null |
+        awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 echo "RESULT requests=$requests instructions_per_request=$(( total / requests ))"
 exec {SERVER[1]}>&-   # closing stdin stops the server
 wait "$SERVER_PID" 2>/dev/null || true
