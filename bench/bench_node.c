@@ -14,6 +14,13 @@
  *     .dev_ecdsa_replay_disabled — for benchmarks only, so one signed request can be
  *     replayed), no rate limits; writes one valid request body to FILE, prints
  *     "port <p>" and serves until stdin closes. bench/bench_http.sh drives it with wrk.
+ *   bench_node --handler N
+ *     only the handler, N times with the H1 cache warm: callgrind's count of api_secrets
+ *     divided by N is the instructions per request (bench/profile_secrets.sh).
+ *   bench_node --bodies N --app-id 0x… --owner-key FILE --out FILE
+ *     N valid dev-ecdsa bodies for a real tkmsd (its replay cache on): random nonces, one
+ *     body per line, signed with the app owner's key file; bench/bench_rss.py loads a
+ *     devnet node with them through bench/wrk_bodies.lua.
  */
 #include <pthread.h>
 #include <secp256k1.h>
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "chain/chain.h"
@@ -106,16 +114,14 @@ static node_snapshot *snapshot_make(void) {
 
 static char rsa_private[8192], rsa_public[8192];
 
-/* A dev-ecdsa request body signed by the owner (fresh challenge). */
-static char *body_make(void) {
-    uint8_t sk[32], binding[32], digest[32], sig[65];
-    if (tkms_chain_hex_decode(sk, 32, OWNER_SK) != TKMS_OK) {
-        die("key");
-    }
+/* A dev-ecdsa request body for app_id signed with sk; the challenge carries the given
+   nonce (64 hex digits), so that distinct nonces give requests a replay cache accepts. */
+static char *body_sign(const char *app_id, const uint8_t sk[32], const char *nonce_hex) {
+    uint8_t binding[32], digest[32], sig[65];
     char challenge[96], sig_b64[128];
-    snprintf(challenge, sizeof challenge, "%lld-%064d", (long long)time(NULL), 42);
+    snprintf(challenge, sizeof challenge, "%lld-%s", (long long)time(NULL), nonce_hex);
     tkms_prim_sha256(binding, (const uint8_t *)rsa_public, strlen(rsa_public));
-    dev_attest_digest(digest, APP_ID, challenge, binding);
+    dev_attest_digest(digest, app_id, challenge, binding);
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     secp256k1_ecdsa_recoverable_signature rs;
     int recid = 0;
@@ -129,11 +135,57 @@ static char *body_make(void) {
         die("base64");
     }
     json_t *o =
-        json_pack("{s:s,s:s,s:s,s:s,s:s}", "app_id", APP_ID, "attestation_method", "dev-ecdsa",
+        json_pack("{s:s,s:s,s:s,s:s,s:s}", "app_id", app_id, "attestation_method", "dev-ecdsa",
                   "attestation", sig_b64, "rsa_pubkey", rsa_public, "challenge", challenge);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    if (text == NULL) {
+        die("json");
+    }
     return text;
+}
+
+/* The fixture's body: signed by OWNER_SK for APP_ID, a fixed nonce. */
+static char *body_make(void) {
+    uint8_t sk[32];
+    char nonce[65];
+    if (tkms_chain_hex_decode(sk, 32, OWNER_SK) != TKMS_OK) {
+        die("key");
+    }
+    snprintf(nonce, sizeof nonce, "%064d", 42);
+    return body_sign(APP_ID, sk, nonce);
+}
+
+/* --bodies: count bodies with random nonces, one per line (compact JSON has no newline),
+   signed with the key in key_path (a 64-hex file as `tkms` writes) for app_id. They stay
+   valid for DEV_ATTEST_WINDOW_S: make them right before the load. */
+static int bodies_write(uint32_t count, const char *app_id, const char *key_path,
+                        const char *out_path) {
+    tkms_chain_key key;
+    if (tkms_chain_key_load(&key, key_path) != TKMS_OK) {
+        die("cannot load --owner-key");
+    }
+    FILE *f = fopen(out_path, "w");
+    if (f == NULL) {
+        die("cannot write --out");
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t raw[32];
+        char nonce[65];
+        if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+            die("getrandom");
+        }
+        for (size_t k = 0; k < 32; k++) {
+            snprintf(nonce + 2 * k, 3, "%02x", raw[k]);
+        }
+        char *body = body_sign(app_id, key.sk, nonce);
+        if (fputs(body, f) < 0 || fputc('\n', f) < 0) {
+            die("write");
+        }
+        free(body);
+    }
+    tkms_chain_key_wipe(&key);
+    return fclose(f) == 0 ? 0 : 1;
 }
 
 static void fixtures_init(void) {
@@ -235,8 +287,9 @@ static void bench_request(void) {
     free(body);
 }
 
-/* The whole handler with the server's objects, without MHD. */
-static void bench_handler(void) {
+/* The whole handler with the server's objects, without MHD: n requests with the H1 cache
+   warm, then (passes = 2) n more with it bypassed. */
+static void bench_handler(int n, int passes) {
     node_config c;
     config_make(&c, 1);
     node_snapshots snaps;
@@ -254,8 +307,7 @@ static void bench_handler(void) {
     }
     char *body = body_make();
     node_h1_cache *cache = http->h1;
-    for (int pass = 0; pass < 2; pass++) { /* with the H1 cache, then without it */
-        const int n = 200;
+    for (int pass = 0; pass < passes; pass++) { /* with the H1 cache, then without it */
         http->h1 = pass == 0 ? cache : NULL;
         stamp t = now_ns();
         for (int i = 0; i < n; i++) {
@@ -313,29 +365,188 @@ static int serve(uint32_t threads, const char *body_path) {
     return 0;
 }
 
-int main(int argc, char **argv) {
-    node_log_level_set(NODE_LOG_ERROR); /* no access log in a benchmark */
-    fixtures_init();
-    uint32_t threads = 2;
-    const char *body_path = "/tmp/tkms-bench-body.json";
-    bool serve_mode = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--serve") == 0) {
-            serve_mode = true;
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = (uint32_t)strtoul(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--body") == 0 && i + 1 < argc) {
-            body_path = argv[++i];
+/* ---- --check-json: the reply writer against json_dumps ------------------------------------ */
+
+/* http_reply.c writes compact JSON itself (faster than jansson's dumper) and must give
+   json_dumps(JSON_COMPACT)'s bytes exactly. Random trees (no recursion: children are hung
+   on a random earlier container) with every kind of value and the bytes that need escaping,
+   non-ASCII and reals (the writer's fallbacks) and nesting past its depth bound. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static json_t *random_string(void) {
+    static const char *const pieces[] = {"a", "Z", "0", " ", "\"", "\\", "/", "\b", "\f", "\n",
+                                         "\r", "\t", "\x01", "\x1f", "\x7f", "~", "{}", "\xc3\xa9"};
+    char text[64];
+    size_t len = 0, count = rng() % 12;
+    bool ascii_only = rng() % 8 != 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *p = pieces[rng() % (sizeof pieces / sizeof pieces[0] - (ascii_only ? 1 : 0))];
+        memcpy(text + len, p, strlen(p));
+        len += strlen(p);
+    }
+    if (rng() % 16 == 0) {
+        text[len++] = 0; /* an embedded NUL */
+    }
+    return json_stringn(text, len);
+}
+
+static json_t *random_scalar(void) {
+    static const json_int_t edges[] = {0, -1, 1, INT64_MAX, INT64_MIN, 1000000007};
+    switch (rng() % 7) {
+    case 0:
+        return json_integer(edges[rng() % 6]);
+    case 1:
+        return json_integer((json_int_t)rng());
+    case 2:
+        return rng() % 4 == 0 ? json_real((double)(rng() % 1000) / 7.0) : json_true();
+    case 3:
+        return rng() % 2 ? json_false() : json_null();
+    default:
+        return random_string();
+    }
+}
+
+static json_t *random_tree(void) {
+    json_t *nodes[64]; /* the containers so far: a child is hung on a random one */
+    size_t count = 1;
+    nodes[0] = rng() % 8 == 0 ? json_array() : json_object();
+    for (unsigned step = 0, steps = (unsigned)(rng() % 40); step < steps; step++) {
+        size_t parent = rng() % count;
+        json_t *key = random_string();
+        const char *k = json_string_value(key);
+        size_t k_len = json_string_length(key);
+        if (json_is_object(nodes[parent]) && json_object_getn(nodes[parent], k, k_len) != NULL) {
+            json_decref(key); /* a member is never replaced: it may be a listed container */
+            continue;
+        }
+        bool container = count < 64 && rng() % 3 == 0;
+        json_t *child = container ? (rng() % 2 ? json_array() : json_object()) : random_scalar();
+        if (container) {
+            nodes[count++] = child;
+        }
+        if (json_is_array(nodes[parent])) {
+            json_array_append_new(nodes[parent], child);
         } else {
-            fprintf(stderr, "usage: bench_node [--serve [--threads N] [--body FILE]]\n");
-            return 2;
+            json_object_setn_new(nodes[parent], k, k_len, child);
+        }
+        json_decref(key);
+    }
+    return nodes[0];
+}
+
+static json_t *deep_tree(unsigned levels) {
+    json_t *root = json_object(), *at = root;
+    for (unsigned i = 0; i < levels; i++) {
+        json_t *next = json_array();
+        json_object_set_new(at, "k", next);
+        at = json_object();
+        json_array_append_new(next, at);
+    }
+    return root;
+}
+
+static int check_json(uint32_t trees) {
+    uint32_t mismatches = 0;
+    for (uint32_t i = 0; i < trees + 20; i++) {
+        json_t *tree = i < trees ? random_tree() : deep_tree(i - trees);
+        char *expected = json_dumps(tree, JSON_COMPACT);
+        http_reply reply = {0};
+        http_reply_json(&reply, 200, json_incref(tree));
+        bool same = expected != NULL && reply.body != NULL && reply.status == 200 &&
+                    reply.body_len == strlen(expected) &&
+                    memcmp(reply.body, expected, reply.body_len) == 0;
+        if (!same && mismatches++ < 5) {
+            fprintf(stderr, "mismatch:\n  jansson: %s\n  writer:  %s\n", expected,
+                    reply.body != NULL ? reply.body : "(null)");
+        }
+        free(expected);
+        free(reply.body);
+        json_decref(tree);
+    }
+    printf("{\"layer\":\"node\",\"op\":\"check_json\",\"trees\":%u,\"mismatches\":%u}\n",
+           trees + 20, mismatches);
+    return mismatches == 0 ? 0 : 1;
+}
+
+typedef struct {
+    bool serve;
+    uint32_t threads, bodies, handler_iters, check_json;
+    const char *body_path, *app_id, *owner_key, *out;
+} bench_args;
+
+static const char usage[] =
+    "usage: bench_node                       per-operation JSON lines\n"
+    "       bench_node --handler N           only the handler, N times, H1 cache warm\n"
+    "       bench_node --check-json N        the reply writer against json_dumps, N trees\n"
+    "                                        (for callgrind --toggle-collect=api_secrets)\n"
+    "       bench_node --serve [--threads N] [--body FILE]\n"
+    "       bench_node --bodies N --app-id 0x.. --owner-key FILE --out FILE\n";
+
+static bool args_parse(bench_args *a, int argc, char **argv) {
+    *a = (bench_args){.threads = 2, .body_path = "/tmp/tkms-bench-body.json"};
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(k, "--serve") == 0) {
+            a->serve = true;
+            continue;
+        }
+        if (v == NULL) {
+            return false;
+        }
+        i++;
+        if (strcmp(k, "--threads") == 0) {
+            a->threads = (uint32_t)strtoul(v, NULL, 10);
+        } else if (strcmp(k, "--body") == 0) {
+            a->body_path = v;
+        } else if (strcmp(k, "--bodies") == 0) {
+            a->bodies = (uint32_t)strtoul(v, NULL, 10);
+        } else if (strcmp(k, "--check-json") == 0) {
+            a->check_json = (uint32_t)strtoul(v, NULL, 10);
+        } else if (strcmp(k, "--handler") == 0) {
+            a->handler_iters = (uint32_t)strtoul(v, NULL, 10);
+        } else if (strcmp(k, "--app-id") == 0) {
+            a->app_id = v;
+        } else if (strcmp(k, "--owner-key") == 0) {
+            a->owner_key = v;
+        } else if (strcmp(k, "--out") == 0) {
+            a->out = v;
+        } else {
+            return false;
         }
     }
-    if (serve_mode) {
-        return serve(threads, body_path);
+    return a->bodies == 0 || (a->app_id != NULL && a->owner_key != NULL && a->out != NULL);
+}
+
+int main(int argc, char **argv) {
+    node_log_level_set(NODE_LOG_ERROR); /* no access log in a benchmark */
+    bench_args a;
+    if (!args_parse(&a, argc, argv)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (a.check_json > 0) {
+        return check_json(a.check_json);
+    }
+    fixtures_init();
+    if (a.bodies > 0) {
+        return bodies_write(a.bodies, a.app_id, a.owner_key, a.out);
+    }
+    if (a.serve) {
+        return serve(a.threads, a.body_path);
+    }
+    if (a.handler_iters > 0) {
+        bench_handler((int)a.handler_iters, 1);
+        return 0;
     }
     bench_ops();
     bench_request();
-    bench_handler();
+    bench_handler(200, 2);
     return 0;
 }
