@@ -50,7 +50,7 @@ static const char up_usage[] =
     "Starts anvil, deploys the contracts, registers N operators with fresh keys, starts N\n"
     "tkmsd on loopback ports, calls startGenesis, waits for the genesis DKG, publishes a\n"
     "demo app whose env is encrypted to it and fetches it back from every operator.\n"
-    "  --nodes N          operators, 1..16 (default 4; fewer than 4 tolerate no fault)\n"
+    "  --nodes N          operators, 1..32 (default 4; fewer than 4 tolerate no fault)\n"
     "  --dir DIR          state, keys, configs and logs (default .devnet)\n"
     "  --block-time S     seconds per block once the setup is mined (default 1)\n"
     "  --interval BLOCKS  epoch length, >= 17 (default 30; five equal phase windows)\n"

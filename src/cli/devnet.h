@@ -17,7 +17,7 @@
 
 #include "cli/cli_client.h"
 
-#define DEVNET_NODES_MAX 16
+#define DEVNET_NODES_MAX 32
 #define DEVNET_NODES_DEFAULT 4
 #define DEVNET_DIR_DEFAULT ".devnet"
 #define DEVNET_CHAIN_ID 31337
