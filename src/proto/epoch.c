@@ -618,7 +618,8 @@ static bool view_sane(const tkms_proto_chain_view *v, const tkms_proto_config *c
         return true;
     }
     return v->n >= 1 && v->n <= TKMS_PROTO_OPERATORS_MAX && v->t >= 1 && v->t <= v->n &&
-           v->epoch * config->interval <= v->height && v->retained_count <= TKMS_PROTO_RETAINED_MAX &&
+           v->epoch * config->interval <= v->height &&
+           v->retained_count <= TKMS_PROTO_RETAINED_MAX &&
            (v->source == TKMS_PROTO_DKG_SOURCE || v->source_commitments != NULL);
 }
 

@@ -177,8 +177,8 @@ static void run_alloc(sim_run *run) {
     run->actions = calloc(1, sizeof *run->actions);
     run->scratch_state = malloc(sizeof(tkms_proto_state) + tkms_proto_state_encoded_bytes());
     run->record_buf = malloc(TKMS_PROTO_RECORD_BYTES_MAX);
-    TKMS_ASSERT(run->actors && run->view && run->view2 && run->view_late && run->actions && run->scratch_state &&
-                run->record_buf);
+    TKMS_ASSERT(run->actors && run->view && run->view2 && run->view_late && run->actions &&
+                run->scratch_state && run->record_buf);
     run->view_h[0] = run->view_h[1] = UINT64_MAX;
 }
 
