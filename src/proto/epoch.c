@@ -579,7 +579,8 @@ static void late_share(step_ctx *outer, const tkms_proto_chain_view *lv) {
     outer->dirty = true;
     int r = retained_index(outer->v, lv->epoch);
     int me = index_of(lv, s->config.self);
-    step_ctx c = {.s = s, .g = outer->g, .v = lv, .out = outer->out, .me = (size_t)me};
+    step_ctx c = {.s = s, .g = outer->g, .v = lv, .out = outer->out};
+    c.me = me >= 0 ? (size_t)me : 0;
     bool ok = r >= 0 && me >= 0 && lv->finalized && view_sane(lv, &s->config) &&
               lv->height == outer->v->height;
     for (size_t i = 0; ok && i < lv->n; i++) {
