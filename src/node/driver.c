@@ -255,14 +255,16 @@ static tkms_err open_viewer(node_driver *d, const tkms_proto_config *pc) {
     d->viewer = calloc(1, sizeof *d->viewer);
     d->view = calloc(1, sizeof *d->view);
     d->scratch = calloc(1, sizeof *d->scratch);
-    if (d->viewer == NULL || d->view == NULL || d->scratch == NULL) {
+    d->g2_cache = tkms_proto_g2_cache_new(NODE_G2_CACHE_POINTS, tkms_rng_os());
+    if (d->viewer == NULL || d->view == NULL || d->scratch == NULL || d->g2_cache == NULL) {
         return TKMS_ERR_OUT_OF_MEMORY;
     }
+    d->group = tkms_proto_group_bls_cached(d->g2_cache);
     d->viewer->chain = d->chain;
     d->viewer->registry = d->registry;
     d->viewer->epoch_log = d->epoch_log;
     d->viewer->config = *pc;
-    d->viewer->group = tkms_proto_group_bls();
+    d->viewer->group = &d->group;
     d->viewer->records = d->records;
     d->domain.chain_id = pc->chain_id;
     memcpy(d->domain.epoch_log, pc->epoch_log, 20);
@@ -351,6 +353,7 @@ void node_driver_close(node_driver *d) {
     free(d->viewer);
     free(d->view);
     free(d->scratch);
+    tkms_proto_g2_cache_free(d->g2_cache);
     free(d);
 }
 
@@ -442,7 +445,7 @@ static void records_upkeep(node_driver *d) {
     size_t len = 0;
     tkms_proto_record *rec = malloc(sizeof *rec);
     TKMS_ASSERT(rec != NULL);
-    if (tkms_proto_own_record(d->buf, d->buf_max, &len, d->state, tkms_proto_group_bls(), v) ==
+    if (tkms_proto_own_record(d->buf, d->buf_max, &len, d->state, &d->group, v) ==
             TKMS_OK &&
         tkms_proto_record_decode(rec, d->buf, len) == TKMS_OK) {
         uint8_t hash[32];
@@ -507,7 +510,7 @@ static tkms_err step_at(node_driver *d, const tkms_chain_header *at) {
     tkms_proto_actions *actions = &d->actions;
     tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &d->view->v};
     node_view *late = late_view(d, at);
-    err = tkms_proto_step(d->state, tkms_proto_group_bls(), &ev, actions);
+    err = tkms_proto_step(d->state, &d->group, &ev, actions);
     d->view->v.late = NULL;
     free(late);
     d->stepped = *at;

@@ -183,7 +183,7 @@ static uint64_t headroom_first_call(const node_driver *d) {
 static void tx_reveal(node_driver *d, const tkms_proto_action *a) {
     size_t len = 0;
     tkms_err err = tkms_proto_own_record(d->buf, d->buf_max, &len, d->state,
-                                         tkms_proto_group_bls(), &d->view->v);
+                                         &d->group, &d->view->v);
     tkms_proto_record *rec = malloc(sizeof *rec);
     TKMS_ASSERT(rec != NULL);
     if (err == TKMS_OK) {
@@ -308,7 +308,7 @@ static void send_record(node_driver *d, const tkms_proto_action *a) {
     tkms_proto_record *rec = malloc(sizeof *rec);
     TKMS_ASSERT(rec != NULL);
     tkms_err err = tkms_proto_own_record(d->buf, d->buf_max, &len, d->state,
-                                         tkms_proto_group_bls(), &d->view->v);
+                                         &d->group, &d->view->v);
     if (err == TKMS_OK) {
         err = tkms_proto_record_decode(rec, d->buf, len);
     }

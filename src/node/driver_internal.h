@@ -14,6 +14,9 @@
 #define DRIVER_FOLLOW_POLLS_MAX 64 /* follower polls per loop turn (catch-up is bounded) */
 #define DRIVER_PEER_SETS NODE_PEER_SETS_MAX
 
+/* Decoded commitments kept (about 1.5 MB): an epoch at n = 64, t' = 43 checks 2,752 points
+   and its source as many once; at n = 30 about 600 each. */
+#define NODE_G2_CACHE_POINTS 4096
 #define DRIVER_TXS_MAX 32 /* transactions whose receipts are looked up (diagnostics) */
 
 typedef struct {
@@ -52,6 +55,8 @@ struct node_driver {
     tkms_store *store;
     tkms_proto_state *state; /* secret (heap) */
     tkms_proto_domain domain;
+    tkms_proto_g2_cache *g2_cache; /* driver thread only (group_bls.c) */
+    tkms_proto_group group;        /* BLS over g2_cache: every step and view uses it */
     node_viewer *viewer;
     node_view *view;    /* the view of the last step (the last good one) */
     node_view *scratch; /* where the next view is built; swapped in on success */

@@ -116,7 +116,7 @@ tkms_err node_version_public_read(node_viewer *vw, node_version_public *out,
         if (tkms_tss_point_from_address(&op->x, ops[i]) != TKMS_OK) {
             return TKMS_ERR_NODE_SOURCE_INVALID; /* a zero point never gets into O */
         }
-        vw->group->public_share(op->public_share, &held->commitments, &op->x);
+        vw->group->public_share(vw->group->ctx, op->public_share, &held->commitments, &op->x);
     }
     out->operator_count = n;
     out->version = held->version;

@@ -226,7 +226,7 @@ static tkms_err combine(node_viewer *vw, tkms_proto_commitments *out,
         if (!(dset & ((uint64_t)1 << i))) {
             continue;
         }
-        if (dealing[i].t != t || !vw->group->commitments_valid(&dealing[i]) ||
+        if (dealing[i].t != t || !vw->group->commitments_valid(vw->group->ctx, &dealing[i]) ||
             tkms_tss_point_from_address(&xs[m], ops[i]) != TKMS_OK) {
             return fail(vw, TKMS_ERR_NODE_SOURCE_INVALID, "a dealer of D has invalid "
                         "commitments");
@@ -239,7 +239,7 @@ static tkms_err combine(node_viewer *vw, tkms_proto_commitments *out,
     if (!dkg && tkms_tss_lagrange_at_zero_vartime(lambdas, xs, m) != TKMS_OK) {
         return fail(vw, TKMS_ERR_NODE_SOURCE_INVALID, "dealer points not distinct");
     }
-    vw->group->combine(out, cs, dkg ? NULL : lambdas, m);
+    vw->group->combine(vw->group->ctx, out, cs, dkg ? NULL : lambdas, m);
     return TKMS_OK;
 }
 

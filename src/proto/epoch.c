@@ -97,7 +97,7 @@ static tkms_err build_record(tkms_proto_record *rec, const tkms_proto_state *s,
     memcpy(rec->header.dealer, s->config.self, 20);
     rec->header.source = v->source;
     rec->header.threshold = (uint16_t)s->cur.poly.t;
-    g->commit(&pc, &s->cur.poly);
+    g->commit(g->ctx, &pc, &s->cur.poly);
     memcpy(rec->commitments, pc.c, sizeof rec->commitments);
     for (size_t j = 0; j < v->n; j++) {
         memcpy(players[j].address, v->ops[j].address, 20);
@@ -198,7 +198,7 @@ static bool constant_ok(step_ctx *c, size_t i, const tkms_proto_commitments *ci)
         return true;
     }
     uint8_t pk[TKMS_PROTO_COMMITMENT_BYTES];
-    c->g->public_share(pk, c->v->source_commitments, &c->xs[i]);
+    c->g->public_share(c->g->ctx, pk, c->v->source_commitments, &c->xs[i]);
     return memcmp(pk, ci->c[0], sizeof pk) == 0;
 }
 
@@ -214,7 +214,7 @@ static bool component_from_record(step_ctx *c, size_t i, tkms_tss_secret *share)
     }
     pc.t = rec.header.threshold;
     memcpy(pc.c, rec.commitments, sizeof pc.c);
-    if (!c->g->commitments_valid(&pc) || !constant_ok(c, i, &pc)) {
+    if (!c->g->commitments_valid(c->g->ctx, &pc) || !constant_ok(c, i, &pc)) {
         return false;
     }
     const uint8_t *priv = proto_key_private(c->s, v->ops[c->me].x25519);
@@ -222,7 +222,7 @@ static bool component_from_record(step_ctx *c, size_t i, tkms_tss_secret *share)
                                                         priv) != TKMS_OK) {
         return false;
     }
-    return c->g->share_verify(share, &c->xs[c->me], &pc);
+    return c->g->share_verify(c->g->ctx, share, &c->xs[c->me], &pc);
 }
 
 /* Fetches are re-requested on every step while a record is missing, so a step asks for
@@ -322,7 +322,7 @@ static bool opening_valid(step_ctx *c, size_t i, size_t j, tkms_tss_secret *shar
     if (tkms_bls_fr_decode(&share->v, c->v->opened_share[i][j]) != TKMS_OK) {
         return false;
     }
-    return c->g->share_verify(share, &c->xs[j], c->v->dealing[i]);
+    return c->g->share_verify(c->g->ctx, share, &c->xs[j], c->v->dealing[i]);
 }
 
 /* D from chain data alone (protocol.md §4 step 5). */
@@ -332,7 +332,7 @@ static uint64_t qualified_dealers(step_ctx *c) {
     for (size_t i = 0; i < v->n; i++) {
         const tkms_proto_commitments *ci = v->dealing[i];
         if (!(v->revealed & bit(i)) || ci == NULL || ci->t != v->t ||
-            !c->g->commitments_valid(ci) || !constant_ok(c, i, ci) ||
+            !c->g->commitments_valid(c->g->ctx, ci) || !constant_ok(c, i, ci) ||
             (uint32_t)__builtin_popcountll(v->opened[i]) > v->r) {
             continue;
         }
@@ -388,9 +388,11 @@ static bool combine_share(step_ctx *c, uint64_t dset, tkms_tss_secret *share,
     if (!ok) {
         return false;
     }
-    c->g->combine(combined, cs, v->source == TKMS_PROTO_DKG_SOURCE ? NULL : lambdas, m);
+    const tkms_proto_group *g = c->g;
+    g->combine(g->ctx, combined, cs, v->source == TKMS_PROTO_DKG_SOURCE ? NULL : lambdas, m);
     /* I2: the share against the combined commitments, and the master key unchanged */
-    if (!c->g->share_verify(share, &c->xs[c->me], combined) || c->g->is_identity(combined->c[0])) {
+    if (!g->share_verify(g->ctx, share, &c->xs[c->me], combined) ||
+        g->is_identity(g->ctx, combined->c[0])) {
         alert(c, "combined_share_fails_commitments");
         return false;
     }

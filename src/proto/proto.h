@@ -84,26 +84,43 @@ typedef struct {
     uint8_t c[TKMS_TSS_THRESHOLD_MAX][TKMS_PROTO_COMMITMENT_BYTES];
 } tkms_proto_commitments;
 
+/* Every operation takes the group's ctx first (NULL for a stateless group). */
 typedef struct tkms_proto_group {
     /* commitments of a polynomial */
-    void (*commit)(tkms_proto_commitments *out, const tkms_tss_poly *f);
+    void (*commit)(void *ctx, tkms_proto_commitments *out, const tkms_tss_poly *f);
     /* strict check of received commitments (decodes, right count); false = invalid */
-    bool (*commitments_valid)(const tkms_proto_commitments *c);
+    bool (*commitments_valid)(void *ctx, const tkms_proto_commitments *c);
     /* Feldman: s matches c at x */
-    bool (*share_verify)(const tkms_tss_secret *s, const tkms_bls_fr *x,
+    bool (*share_verify)(void *ctx, const tkms_tss_secret *s, const tkms_bls_fr *x,
                          const tkms_proto_commitments *c);
     /* out = Σ w_i c_i (w = NULL: plain sum), all of the same t */
-    void (*combine)(tkms_proto_commitments *out, const tkms_proto_commitments *const *cs,
-                    const tkms_bls_fr *w, size_t count);
+    void (*combine)(void *ctx, tkms_proto_commitments *out,
+                    const tkms_proto_commitments *const *cs, const tkms_bls_fr *w, size_t count);
     /* the public share Σ c_k x^k, written in the 96-byte form */
-    void (*public_share)(uint8_t out[TKMS_PROTO_COMMITMENT_BYTES],
+    void (*public_share)(void *ctx, uint8_t out[TKMS_PROTO_COMMITMENT_BYTES],
                          const tkms_proto_commitments *c, const tkms_bls_fr *x);
     /* true if the 96-byte value is the group identity */
-    bool (*is_identity)(const uint8_t v[TKMS_PROTO_COMMITMENT_BYTES]);
+    bool (*is_identity)(void *ctx, const uint8_t v[TKMS_PROTO_COMMITMENT_BYTES]);
+    void *ctx;
 } tkms_proto_group;
 
-/* tss over BLS12-381 G2: what a real node uses. */
+/* tss over BLS12-381 G2, stateless: every call decodes its points again. */
 TKMS_EXPORT const tkms_proto_group *tkms_proto_group_bls(void);
+
+/* A memo of strict G2 decodes and public shares for one thread (group_bls.c explains
+   why): results are keyed by their whole input, so a cached group answers exactly as the
+   stateless one. `points` (TKMS_PROTO_G2_CACHE_WAYS..TKMS_PROTO_G2_CACHE_POINTS_MAX) bounds
+   its memory at about 400 bytes a point; rng keys the set index. NULL: out of memory. */
+#define TKMS_PROTO_G2_CACHE_WAYS 4
+#define TKMS_PROTO_G2_CACHE_POINTS_MAX 65536
+typedef struct tkms_proto_g2_cache tkms_proto_g2_cache;
+TKMS_EXPORT tkms_proto_g2_cache *tkms_proto_g2_cache_new(size_t points, const tkms_rng *rng);
+TKMS_EXPORT void tkms_proto_g2_cache_free(tkms_proto_g2_cache *cache);
+/* Lookups answered from the cache, and computed (points and public shares together). */
+TKMS_EXPORT void tkms_proto_g2_cache_stats(const tkms_proto_g2_cache *cache, uint64_t *hits,
+                                           uint64_t *misses);
+/* The BLS group over `cache` (borrowed: it must outlive the group; one thread at a time). */
+TKMS_EXPORT tkms_proto_group tkms_proto_group_bls_cached(tkms_proto_g2_cache *cache);
 
 /* ---- configuration and chain view -------------------------------------------------- */
 

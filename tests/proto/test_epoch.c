@@ -6,8 +6,10 @@
  * the newest version recover S·H1(id) that verifies against the MPK. A second case stops one
  * node between its ack and the cutoff of epoch 2 until after the next trigger: it must
  * compute its share of v2 late (proto.h, the late share: a view of epoch 2 attached when
- * tkms_proto_late_wanted() asks) and deal from it in epoch 3. The full simulator with
- * faults and adversaries is tests/sim.
+ * tkms_proto_late_wanted() asks) and deal from it in epoch 3. Nodes 0 and 2 use the
+ * stateless BLS group, node 1 a decode cache large enough for everything and node 3 one of
+ * four points (evicting all the time): a cache must never change a decision. The full
+ * simulator with faults and adversaries is tests/sim.
  */
 #include <string.h>
 
@@ -47,6 +49,8 @@ static struct {
     uint64_t finalized[EPOCHS + 2];
     size_t nfinal;
     uint64_t m_source; /* highest version that was the source of a finalized reshare */
+    tkms_proto_g2_cache *cache[N];
+    tkms_proto_group group[N];
 } w;
 
 static tu_rng prng;
@@ -170,7 +174,7 @@ static void confirm(uint64_t e, size_t i, const tkms_proto_action *a) {
     if (r->source != TKMS_PROTO_DKG_SOURCE) {
         assert_int_equal(tkms_tss_lagrange_at_zero_vartime(lambdas, xs, m), TKMS_OK);
     }
-    tkms_proto_group_bls()->combine(&r->combined, cs,
+    tkms_proto_group_bls()->combine(NULL, &r->combined, cs,
                                     r->source == TKMS_PROTO_DKG_SOURCE ? NULL : lambdas, m);
 }
 
@@ -178,8 +182,7 @@ static void reveal(uint64_t e, size_t i, const tkms_proto_chain_view *v) {
     epoch_rec *r = &w.ep[e];
     uint8_t buf[TKMS_PROTO_RECORD_BYTES_MAX];
     size_t len;
-    assert_int_equal(tkms_proto_own_record(buf, sizeof buf, &len, &w.nodes[i],
-                                           tkms_proto_group_bls(), v),
+    assert_int_equal(tkms_proto_own_record(buf, sizeof buf, &len, &w.nodes[i], &w.group[i], v),
                      TKMS_OK);
     tkms_proto_record rec;
     assert_int_equal(tkms_proto_record_decode(&rec, buf, len), TKMS_OK);
@@ -264,6 +267,13 @@ static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64
     memset(&w, 0, sizeof w);
     for (size_t i = 0; i < N; i++) {
         tu_rng_bytes(&prng, addrs[i], 20);
+        w.group[i] = *tkms_proto_group_bls();
+        if (i % 2 == 1) {
+            w.cache[i] = tkms_proto_g2_cache_new(i == 1 ? 4096 : TKMS_PROTO_G2_CACHE_WAYS,
+                                                 tkms_rng_os());
+            assert_non_null(w.cache[i]);
+            w.group[i] = tkms_proto_group_bls_cached(w.cache[i]);
+        }
     }
     qsort(addrs, N, 20, cmp_address);
     for (size_t i = 0; i < N; i++) {
@@ -294,8 +304,7 @@ static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64
                 v.late = &late;
             }
             tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &v};
-            assert_int_equal(tkms_proto_step(&w.nodes[i], tkms_proto_group_bls(), &ev, &acts),
-                             TKMS_OK);
+            assert_int_equal(tkms_proto_step(&w.nodes[i], &w.group[i], &ev, &acts), TKMS_OK);
             execute(i, &acts, &v);
         }
     }
@@ -321,7 +330,16 @@ static void check_version(uint8_t (*addrs)[20], uint64_t version) {
     assert_true(tkms_tss_app_key_verify_vartime(&sk, &h1, &mpk));
 }
 
+/* Frees the records and the caches; the big cache must have answered most questions. */
 static void free_records(void) {
+    uint64_t hits, misses;
+    tkms_proto_g2_cache_stats(w.cache[1], &hits, &misses);
+    printf("# node 1's decode cache: %llu hits, %llu misses\n", (unsigned long long)hits,
+           (unsigned long long)misses);
+    assert_true(hits > misses);
+    for (size_t i = 0; i < N; i++) {
+        tkms_proto_g2_cache_free(w.cache[i]);
+    }
     for (size_t e = 0; e < EPOCHS + 2; e++) {
         for (size_t i = 0; i < N; i++) {
             free(w.ep[e].record[i]);

@@ -144,7 +144,7 @@ static bool craft_record(sim_run *run, sim_actor *a, const sim_view *w,
     if (f_commit->t > w->v.n) {
         return false; /* not encodable (degree raising at n = 1) */
     }
-    run->group->commit(&pc, f_commit);
+    run->group->commit(run->group->ctx, &pc, f_commit);
     if (corrupt == 1) {
         pc.c[f_commit->t > 1 ? 1 : 0][5] ^= 0x40; /* breaks the strict decoding */
     } else if (corrupt == 2) {
@@ -384,7 +384,7 @@ static void rush(sim_run *run, sim_actor *a, const sim_view *w) {
     tkms_tss_poly target;
     tkms_proto_commitments tc, crafted;
     random_poly(run, &target, w->v.t, NULL);
-    run->group->commit(&tc, &target);
+    run->group->commit(run->group->ctx, &tc, &target);
     cs[0] = &tc;
     tkms_bls_fr_from_u64(&ws[0], 1);
     size_t m = 1;
@@ -393,12 +393,12 @@ static void rush(sim_run *run, sim_actor *a, const sim_view *w) {
     tkms_bls_fr_neg(&minus_one, &minus_one);
     for (uint32_t i = 0; i < w->v.n; i++) {
         if ((w->v.revealed & (1ull << i)) && w->rec->op[i] != a->id &&
-            run->group->commitments_valid(w->v.dealing[i])) {
+            run->group->commitments_valid(run->group->ctx, w->v.dealing[i])) {
             cs[m] = w->v.dealing[i];
             ws[m++] = minus_one;
         }
     }
-    run->group->combine(&crafted, cs, ws, m);
+    run->group->combine(run->group->ctx, &crafted, cs, ws, m);
     sim_tx *tx = sim_tx_new();
     tx->kind = SIM_TX_REVEAL;
     tx->epoch = w->v.epoch;

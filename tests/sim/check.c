@@ -65,8 +65,8 @@ const sim_decision *sim_reference(sim_run *run, uint64_t epoch) {
 static void check_version(sim_run *run, const sim_actor *a, const tkms_proto_state *s,
                           const tkms_proto_version *v) {
     tkms_tss_secret share = v->share;
-    if (!run->group->share_verify(&share, &a->x, &v->commitments) ||
-        run->group->is_identity(v->commitments.c[0])) {
+    if (!run->group->share_verify(run->group->ctx, &share, &a->x, &v->commitments) ||
+        run->group->is_identity(run->group->ctx, v->commitments.c[0])) {
         sim_fail(run,
                  "integrity: actor %u persisted a share of version %llu that fails its "
                  "commitments (I2)",

@@ -65,7 +65,8 @@ static bool decode_all(tkms_bls_fr *out, const tkms_proto_commitments *c) {
     return true;
 }
 
-static void fr_commit(tkms_proto_commitments *out, const tkms_tss_poly *f) {
+static void fr_commit(void *ctx, tkms_proto_commitments *out, const tkms_tss_poly *f) {
+    (void)ctx;
     TKMS_ASSERT(f->t >= 1 && f->t <= TKMS_TSS_THRESHOLD_MAX);
     memset(out, 0, sizeof *out);
     out->t = (uint16_t)f->t;
@@ -75,7 +76,8 @@ static void fr_commit(tkms_proto_commitments *out, const tkms_tss_poly *f) {
 }
 
 /* Mirrors the BLS group: every entry decodes strictly and C_0 is not the identity. */
-static bool fr_commitments_valid(const tkms_proto_commitments *c) {
+static bool fr_commitments_valid(void *ctx, const tkms_proto_commitments *c) {
+    (void)ctx;
     tkms_bls_fr v[TKMS_TSS_THRESHOLD_MAX];
     if (!decode_all(v, c)) {
         return false;
@@ -92,10 +94,10 @@ static void eval_at(tkms_bls_fr *out, const tkms_bls_fr *v, uint32_t t, const tk
     }
 }
 
-static bool fr_share_verify(const tkms_tss_secret *s, const tkms_bls_fr *x,
+static bool fr_share_verify(void *ctx, const tkms_tss_secret *s, const tkms_bls_fr *x,
                             const tkms_proto_commitments *c) {
     tkms_bls_fr v[TKMS_TSS_THRESHOLD_MAX], y;
-    if (!fr_commitments_valid(c)) {
+    if (!fr_commitments_valid(ctx, c)) {
         return false;
     }
     decode_all(v, c);
@@ -103,8 +105,10 @@ static bool fr_share_verify(const tkms_tss_secret *s, const tkms_bls_fr *x,
     return tkms_bls_fr_equal(&y, &s->v);
 }
 
-static void fr_combine(tkms_proto_commitments *out, const tkms_proto_commitments *const *cs,
-                       const tkms_bls_fr *w, size_t count) {
+static void fr_combine(void *ctx, tkms_proto_commitments *out,
+                       const tkms_proto_commitments *const *cs, const tkms_bls_fr *w,
+                       size_t count) {
+    (void)ctx;
     tkms_bls_fr acc[TKMS_TSS_THRESHOLD_MAX], v[TKMS_TSS_THRESHOLD_MAX];
     TKMS_ASSERT(count >= 1 && count <= TKMS_PROTO_OPERATORS_MAX);
     uint16_t t = cs[0]->t;
@@ -127,8 +131,9 @@ static void fr_combine(tkms_proto_commitments *out, const tkms_proto_commitments
     }
 }
 
-static void fr_public_share(uint8_t out[TKMS_PROTO_COMMITMENT_BYTES],
+static void fr_public_share(void *ctx, uint8_t out[TKMS_PROTO_COMMITMENT_BYTES],
                             const tkms_proto_commitments *c, const tkms_bls_fr *x) {
+    (void)ctx;
     tkms_bls_fr v[TKMS_TSS_THRESHOLD_MAX], y;
     bool ok = decode_all(v, c);
     TKMS_ASSERT(ok); /* only validated commitments reach here */
@@ -136,13 +141,15 @@ static void fr_public_share(uint8_t out[TKMS_PROTO_COMMITMENT_BYTES],
     sim_fr_encode(out, &y);
 }
 
-static bool fr_is_identity(const uint8_t v[TKMS_PROTO_COMMITMENT_BYTES]) {
+static bool fr_is_identity(void *ctx, const uint8_t v[TKMS_PROTO_COMMITMENT_BYTES]) {
+    (void)ctx;
     static const uint8_t identity[TKMS_PROTO_COMMITMENT_BYTES] = {0xc0};
     return memcmp(v, identity, sizeof identity) == 0;
 }
 
 static const tkms_proto_group FR_GROUP = {
-    fr_commit, fr_commitments_valid, fr_share_verify, fr_combine, fr_public_share, fr_is_identity,
+    fr_commit,       fr_commitments_valid, fr_share_verify, fr_combine,
+    fr_public_share, fr_is_identity,       NULL,
 };
 
 const tkms_proto_group *sim_group_fr(void) {

@@ -149,7 +149,7 @@ static void check_master(sim_run *run, sim_oracle_epoch *o) {
     memset(&constant, 0, sizeof constant);
     constant.t = 1;
     constant.a[0] = o->secret;
-    run->group->commit(&c, &constant);
+    run->group->commit(run->group->ctx, &c, &constant);
     uint8_t mpk[TKMS_PROTO_COMMITMENT_BYTES];
     if (!sim_chain_mpk_at(&run->chain, run->chain.height, mpk) ||
         memcmp(mpk, c.c[0], sizeof mpk) != 0) {

@@ -147,7 +147,7 @@ void sim_combine(tkms_proto_commitments *out, const tkms_proto_group *g, const s
         if ((dealers & (1ull << i)) == 0) {
             continue;
         }
-        if (!g->commitments_valid(&rec->comm[i]) || rec->comm[i].t != rec->t) {
+        if (!g->commitments_valid(g->ctx, &rec->comm[i]) || rec->comm[i].t != rec->t) {
             return; /* out->t == 0: not combinable (a bogus D) */
         }
         cs[count] = &rec->comm[i];
@@ -158,12 +158,12 @@ void sim_combine(tkms_proto_commitments *out, const tkms_proto_group *g, const s
         return;
     }
     if (dkg) {
-        g->combine(out, cs, NULL, count);
+        g->combine(g->ctx, out, cs, NULL, count);
         return;
     }
     tkms_err err = tkms_tss_lagrange_at_zero_vartime(lambdas, xs, count);
     TKMS_ASSERT(err == TKMS_OK);
-    g->combine(out, cs, lambdas, count);
+    g->combine(g->ctx, out, cs, lambdas, count);
 }
 
 /* Dealer i qualifies: revealed, t' commitments that decode, C_i0 == PK_i(V) (reshare),
@@ -176,12 +176,12 @@ static bool qualifies(sim_chain *c, const sim_erec *rec, uint32_t i, uint64_t h,
         return false;
     }
     const tkms_proto_commitments *ci = &rec->comm[i];
-    if (ci->t != rec->t || !g->commitments_valid(ci)) {
+    if (ci->t != rec->t || !g->commitments_valid(g->ctx, ci)) {
         return false;
     }
     if (source != NULL) {
         uint8_t pk[TKMS_PROTO_COMMITMENT_BYTES];
-        g->public_share(pk, source, &c->x[rec->op[i]]);
+        g->public_share(g->ctx, pk, source, &c->x[rec->op[i]]);
         if (memcmp(pk, ci->c[0], sizeof pk) != 0) {
             return false;
         }
@@ -196,7 +196,7 @@ static bool qualifies(sim_chain *c, const sim_erec *rec, uint32_t i, uint64_t h,
             tkms_tss_secret s;
             openings++;
             bool valid = tkms_bls_fr_decode(&s.v, rec->open_share[i][j]) == TKMS_OK &&
-                         g->share_verify(&s, &c->x[rec->op[j]], ci);
+                         g->share_verify(g->ctx, &s, &c->x[rec->op[j]], ci);
             if (!valid) {
                 *invalid_opening = true;
                 ok = false;
