@@ -11,7 +11,10 @@
  * Points are homogeneous projective (X:Y:Z), identity (0:1:0). Addition and doubling are
  * the complete formulas of Renes, Costello and Batina (2016), Algorithms 7–9 for a = 0:
  * correct for every input pair (doubling, identity, P + (−P)) with no branch, which is
- * what makes the constant-time scalar multiplication simple (crypto.md §12).
+ * what makes the constant-time scalar multiplication simple (crypto.md §12). The one
+ * exception is the fixed [|z|] chain (cofactor clearing, subgroup checks), which runs in
+ * Jacobian coordinates with masks that keep it exact for every input and constant time.
+ * Not here: curve-specific maps (φ, ψ), encodings, hashing, the pairing.
  */
 
 void EC_NAME(identity_set)(EC_POINT *out) {
@@ -207,18 +210,144 @@ void EC_NAME(mul_public_vartime)(EC_POINT *out, const EC_POINT *p, const limb_t 
     *out = acc;
 }
 
-/* [|z|]p, |z| = 0xd201000000010000: 63 doublings and 5 additions (public constant). */
+/* ---- [|z|]p in Jacobian coordinates ------------------------------------------------
+ * [|z|]p, |z| = 0xd201000000010000, is 63 doublings and 5 additions of p: two chains are
+ * most of hashing to G2, one or two most of a subgroup check. In Jacobian coordinates
+ * (x = X/Z², y = Y/Z³) a doubling is 2M + 5S (dbl-2009-l) against 6M + 2S + 1·mul_b3 for
+ * the complete projective one, so the chain runs there and converts at both ends.
+ *
+ * Exactness for EVERY p on the curve (the subgroup checks get attacker-chosen points, not
+ * only hash outputs): dbl-2009-l is exact for every input (the identity Z = 0 and 2-torsion
+ * Y = 0 give Z3 = 0). The additions are always acc + p, and add-2007-bl is exact except
+ * for acc = p != O (H = r = 0, where it returns (0:0:0)). That case is reachable: acc = [m]p
+ * with m ∈ {2, 12, 104, 53760, 230901736800256} before each addition, and [m]p = p iff
+ * ord(p) | m − 1; on E2(Fp2) gcd(m − 1, #E2) = 1 for every m, but on E1(Fp) 11 | 12 − 1
+ * and 3 | 230901736800256 − 1 both divide #E1 = h1·r, so points of order 11 or 3 reach it.
+ * Rather than argue per curve, the addition detects it (H = r = 0 with both inputs finite)
+ * and selects [2]p, computed once: it is also the chain's first doubling, so it costs
+ * nothing. acc = −p gives H = 0, r != 0 and Z3 = 0 from the formula itself; identity
+ * inputs are selected by mask. So mul_by_z_abs is exact for every input and, like the
+ * projective formulas, constant time in p: no branch or index depends on it, only on the
+ * bits of the public constant |z|. */
+#define EC_JACOBIAN EC_NAME(jacobian)
+#define EC_JACOBIAN_ADDEND EC_NAME(jacobian_addend)
+typedef struct {
+    EC_F x, y, z;
+} EC_JACOBIAN;
+
+/* The chain's addend p in Jacobian form with its Z², Z³ (each addition needs them) and
+   [2]p (the sum in the one case the addition formula cannot compute, acc = p). */
+typedef struct {
+    EC_JACOBIAN p, p2;
+    EC_F zz, zzz;
+} EC_JACOBIAN_ADDEND;
+
+static void EC_NAME(jacobian_cmov)(EC_JACOBIAN *out, const EC_JACOBIAN *p, limb_t flag) {
+    F_CMOV(&out->x, &p->x, flag);
+    F_CMOV(&out->y, &p->y, flag);
+    F_CMOV(&out->z, &p->z, flag);
+}
+
+/* dbl-2009-l (a = 0), rearranged to save two additions: with B' = 2B = 2Y² and
+   C' = B'² = 4C, D = 4XY² = (X + B')² − A − C' and 8C = 2C'. out may alias p. */
+static void EC_NAME(jacobian_dbl)(EC_JACOBIAN *out, const EC_JACOBIAN *p) {
+    EC_F a, b, c, d, e, f, t;
+    F_SQR(&a, &p->x);
+    F_SQR(&b, &p->y);
+    F_DBL(&b, &b); /* B' = 2Y² */
+    F_SQR(&c, &b); /* C' = 4Y⁴ */
+    F_ADD(&d, &p->x, &b);
+    F_SQR(&d, &d);
+    F_SUB(&d, &d, &a);
+    F_SUB(&d, &d, &c); /* D = 4XY² */
+    F_DBL(&e, &a);
+    F_ADD(&e, &e, &a); /* E = 3X² */
+    F_SQR(&f, &e);
+    F_MUL(&out->z, &p->y, &p->z);
+    F_DBL(&out->z, &out->z); /* Z3 = 2YZ, before X and Y are overwritten */
+    F_DBL(&t, &d);
+    F_SUB(&out->x, &f, &t); /* X3 = E² − 2D */
+    F_SUB(&t, &d, &out->x);
+    F_MUL(&t, &e, &t);
+    F_DBL(&c, &c);
+    F_SUB(&out->y, &t, &c); /* Y3 = E(D − X3) − 8Y⁴ */
+}
+
+/* out = acc + q for the chain's addend q: add-2007-bl with q's Z² and Z³ cached, made
+   exact for every input by masks (see above): acc = q → [2]q, acc = O → q, q = O → acc.
+   out may alias acc. */
+static void EC_NAME(jacobian_add_addend)(EC_JACOBIAN *out, const EC_JACOBIAN *acc,
+                                         const EC_JACOBIAN_ADDEND *q) {
+    EC_F z1z1, u1, u2, s1, s2, h, i, j, r, v;
+    EC_JACOBIAN res;
+    F_SQR(&z1z1, &acc->z);
+    F_MUL(&u1, &acc->x, &q->zz);
+    F_MUL(&u2, &q->p.x, &z1z1);
+    F_MUL(&s1, &acc->y, &q->zzz);
+    F_MUL(&s2, &q->p.y, &acc->z);
+    F_MUL(&s2, &s2, &z1z1);
+    F_SUB(&h, &u2, &u1);
+    F_SUB(&r, &s2, &s1);
+    limb_t same = F_IS_ZERO_MASK(&h) & F_IS_ZERO_MASK(&r); /* acc = q if both finite */
+    F_DBL(&r, &r);
+    F_DBL(&i, &h);
+    F_SQR(&i, &i);
+    F_MUL(&j, &h, &i);
+    F_MUL(&v, &u1, &i);
+    F_SQR(&res.x, &r);
+    F_SUB(&res.x, &res.x, &j);
+    F_SUB(&res.x, &res.x, &v);
+    F_SUB(&res.x, &res.x, &v); /* X3 = r² − J − 2V */
+    F_SUB(&v, &v, &res.x);
+    F_MUL(&res.y, &r, &v);
+    F_MUL(&s1, &s1, &j);
+    F_DBL(&s1, &s1);
+    F_SUB(&res.y, &res.y, &s1); /* Y3 = r(V − X3) − 2·S1·J */
+    F_ADD(&res.z, &acc->z, &q->p.z);
+    F_SQR(&res.z, &res.z);
+    F_SUB(&res.z, &res.z, &z1z1);
+    F_SUB(&res.z, &res.z, &q->zz);
+    F_MUL(&res.z, &res.z, &h); /* Z3 = ((Z1 + Z2)² − Z1Z1 − Z2Z2)·H */
+    limb_t acc_inf = F_IS_ZERO_MASK(&acc->z), q_inf = F_IS_ZERO_MASK(&q->p.z);
+    EC_NAME(jacobian_cmov)(&res, &q->p2, same & ~acc_inf & ~q_inf & 1);
+    EC_NAME(jacobian_cmov)(&res, &q->p, acc_inf & 1);
+    EC_NAME(jacobian_cmov)(&res, acc, q_inf & 1);
+    *out = res;
+}
+
+/* [|z|]p, exact for every p and constant time in p (see above). Projective (X : Y : Z) is
+   Jacobian (XZ : YZ² : Z); Jacobian (X : Y : Z) is projective (XZ : Y : Z³), with a
+   Z = 0 result written as the identity (0 : 1 : 0). */
 void EC_NAME(mul_by_z_abs)(EC_POINT *out, const EC_POINT *p) {
     static const limb_t z_abs = 0xd201000000010000ULL;
-    EC_POINT acc = *p, base = *p;
+    EC_JACOBIAN_ADDEND q;
+    EC_JACOBIAN acc;
+    EC_F zz;
+    F_MUL(&q.p.x, &p->x, &p->z);
+    F_SQR(&q.zz, &p->z);
+    F_MUL(&q.p.y, &p->y, &q.zz);
+    q.p.z = p->z;
+    F_MUL(&q.zzz, &q.zz, &p->z);
+    EC_NAME(jacobian_dbl)(&q.p2, &q.p);
+    acc = q.p2; /* bit 63 is the leading 1: the chain starts at p, its first step is [2]p */
     for (int b = 62; b >= 0; b--) {
-        EC_NAME(dbl)(&acc, &acc);
+        if (b != 62) {
+            EC_NAME(jacobian_dbl)(&acc, &acc);
+        }
         if ((z_abs >> b) & 1) {
-            EC_NAME(add)(&acc, &acc, &base);
+            EC_NAME(jacobian_add_addend)(&acc, &acc, &q);
         }
     }
-    *out = acc;
+    F_MUL(&out->x, &acc.x, &acc.z);
+    out->y = acc.y;
+    F_SQR(&zz, &acc.z);
+    F_MUL(&out->z, &zz, &acc.z);
+    EC_POINT identity;
+    EC_NAME(identity_set)(&identity);
+    EC_NAME(cmov)(out, &identity, F_IS_ZERO_MASK(&out->z) & 1);
 }
+#undef EC_JACOBIAN
+#undef EC_JACOBIAN_ADDEND
 
 /* ---- constant-time fixed-window scalar multiplication ------------------------------ */
 

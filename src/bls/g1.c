@@ -70,7 +70,9 @@ TKMS_EXPORT void tkms_bls_g1_neg(tkms_bls_g1 *out, const tkms_bls_g1 *a) {
     g1_neg_point(out, a);
 }
 
-/* Scott 2021: P on E1 is in G1 iff φ(P) = [−z²]P, i.e. φ(P) + [|z|]([|z|]P) = O. */
+/* Scott 2021: P on E1 is in G1 iff φ(P) = [−z²]P, i.e. φ(P) + [|z|]([|z|]P) = O.
+   P is attacker-chosen (decoders): mul_by_z_abs is exact for every point of E1, also
+   those of order 3 or 11 that meet its addition's doubling case (ec_impl.h). */
 TKMS_EXPORT bool tkms_bls_g1_in_group_vartime(const tkms_bls_g1 *p) {
     g1 t, f;
     if (!tkms_bls_g1_is_on_curve(p)) {

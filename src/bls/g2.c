@@ -77,7 +77,8 @@ TKMS_EXPORT void tkms_bls_g2_neg(tkms_bls_g2 *out, const tkms_bls_g2 *a) {
     g2_neg_point(out, a);
 }
 
-/* Scott 2021: Q on E2 is in G2 iff ψ(Q) = [z]Q, i.e. ψ(Q) + [|z|]Q = O (z < 0). */
+/* Scott 2021: Q on E2 is in G2 iff ψ(Q) = [z]Q, i.e. ψ(Q) + [|z|]Q = O (z < 0).
+   Q is attacker-chosen (decoders): mul_by_z_abs is exact for every point (ec_impl.h). */
 TKMS_EXPORT bool tkms_bls_g2_in_group_vartime(const tkms_bls_g2 *p) {
     g2 t, f;
     if (!tkms_bls_g2_is_on_curve(p)) {

@@ -228,125 +228,15 @@ void g2_map_to_curve(g2 *out, const fp2 *u) {
     iso_map_g2(out, &e);
 }
 
-/* ---- [|z|]P in Jacobian coordinates, for cofactor clearing ---------------------------
- * The two [|z|] chains (63 doublings each) are most of the cost of hashing to G2. In
- * Jacobian coordinates (x = X/Z², y = Y/Z³) a doubling on y² = x³ + b is 2M + 5S
- * (dbl-2009-l) against 6M + 2S + 1·mul_b3 for the complete projective formula of g2.c.
- * The chain's five additions use add-2007-bl with identity inputs handled by masks (see
- * jac_add for why its doubling case cannot arise). */
-typedef struct {
-    fp2 x, y, z;
-} g2_jacobian;
-
-static void jac_cmov(g2_jacobian *out, const g2_jacobian *p, limb_t flag) {
-    fp2_cmov(&out->x, &p->x, flag);
-    fp2_cmov(&out->y, &p->y, flag);
-    fp2_cmov(&out->z, &p->z, flag);
-}
-
-/* dbl-2009-l (a = 0), rearranged to save two additions: with B' = 2B = 2Y² and
-   C' = B'² = 4C, D = 4XY² = (X + B')² − A − C' and 8C = 2C'. The identity (Z = 0) and
-   2-torsion (Y = 0) give Z3 = 0. */
-static void jac_dbl(g2_jacobian *out, const g2_jacobian *p) {
-    fp2 a, b, c, d, e, f, t;
-    fp2_sqr(&a, &p->x);
-    fp2_sqr(&b, &p->y);
-    fp2_dbl(&b, &b); /* B' = 2Y² */
-    fp2_sqr(&c, &b); /* C' = 4Y⁴ */
-    fp2_add(&d, &p->x, &b);
-    fp2_sqr(&d, &d);
-    fp2_sub(&d, &d, &a);
-    fp2_sub(&d, &d, &c); /* D = 4XY² */
-    fp2_dbl(&e, &a);
-    fp2_add(&e, &e, &a); /* E = 3X² */
-    fp2_sqr(&f, &e);
-    fp2_mul(&out->z, &p->y, &p->z);
-    fp2_dbl(&out->z, &out->z); /* Z3 = 2YZ, before X and Y are overwritten */
-    fp2_dbl(&t, &d);
-    fp2_sub(&out->x, &f, &t); /* X3 = E² − 2D */
-    fp2_sub(&t, &d, &out->x);
-    fp2_mul(&t, &e, &t);
-    fp2_dbl(&c, &c);
-    fp2_sub(&out->y, &t, &c); /* Y3 = E(D − X3) − 8Y⁴ */
-}
-
-/* add-2007-bl, with identity inputs selected by mask (P = O → Q, Q = O → P); P = −Q gives
-   H = 0, r != 0 and so Z3 = 0 from the formula itself. The one case it gets wrong,
-   P = Q != O, cannot occur in g2_mul_by_z_abs_jacobian: there P = [m]Q for the chain's
-   m ∈ {2, 12, 104, 53760, 230901736800256}, and [m]Q = Q needs ord(Q) | m − 1, while
-   gcd(m − 1, #E2(Fp2)) = 1 for each m (asserted by tools/gen_h2c_constants.py). */
-static void jac_add(g2_jacobian *out, const g2_jacobian *p, const g2_jacobian *q) {
-    fp2 z1z1, z2z2, u1, u2, s1, s2, h, i, j, r, v;
-    g2_jacobian res;
-    fp2_sqr(&z1z1, &p->z);
-    fp2_sqr(&z2z2, &q->z);
-    fp2_mul(&u1, &p->x, &z2z2);
-    fp2_mul(&u2, &q->x, &z1z1);
-    fp2_mul(&s1, &p->y, &q->z);
-    fp2_mul(&s1, &s1, &z2z2);
-    fp2_mul(&s2, &q->y, &p->z);
-    fp2_mul(&s2, &s2, &z1z1);
-    fp2_sub(&h, &u2, &u1);
-    fp2_sub(&r, &s2, &s1);
-    fp2_dbl(&r, &r);
-    fp2_dbl(&i, &h);
-    fp2_sqr(&i, &i);
-    fp2_mul(&j, &h, &i);
-    fp2_mul(&v, &u1, &i);
-    fp2_sqr(&res.x, &r);
-    fp2_sub(&res.x, &res.x, &j);
-    fp2_sub(&res.x, &res.x, &v);
-    fp2_sub(&res.x, &res.x, &v); /* X3 = r² − J − 2V */
-    fp2_sub(&v, &v, &res.x);
-    fp2_mul(&res.y, &r, &v);
-    fp2_mul(&s1, &s1, &j);
-    fp2_dbl(&s1, &s1);
-    fp2_sub(&res.y, &res.y, &s1); /* Y3 = r(V − X3) − 2·S1·J */
-    fp2_add(&res.z, &p->z, &q->z);
-    fp2_sqr(&res.z, &res.z);
-    fp2_sub(&res.z, &res.z, &z1z1);
-    fp2_sub(&res.z, &res.z, &z2z2);
-    fp2_mul(&res.z, &res.z, &h); /* Z3 = ((Z1 + Z2)² − Z1Z1 − Z2Z2)·H */
-    limb_t p_inf = fp2_is_zero_mask(&p->z), q_inf = fp2_is_zero_mask(&q->z);
-    jac_cmov(&res, q, p_inf & 1);
-    jac_cmov(&res, p, q_inf & 1);
-    *out = res;
-}
-
-/* [|z|]P, |z| = 0xd201000000010000 (a public constant: the branch is on its bits only).
-   Projective (X : Y : Z) is Jacobian (XZ : YZ² : Z); Jacobian (X : Y : Z) is projective
-   (XZ : Y : Z³), with every Z = 0 result written as the identity (0 : 1 : 0). */
-static void g2_mul_by_z_abs_jacobian(g2 *out, const g2 *p) {
-    static const limb_t z_abs = 0xd201000000010000ULL;
-    g2_jacobian base, acc;
-    fp2 zz;
-    fp2_mul(&base.x, &p->x, &p->z);
-    fp2_sqr(&zz, &p->z);
-    fp2_mul(&base.y, &p->y, &zz);
-    base.z = p->z;
-    acc = base;
-    for (int b = 62; b >= 0; b--) {
-        jac_dbl(&acc, &acc);
-        if ((z_abs >> b) & 1) {
-            jac_add(&acc, &acc, &base);
-        }
-    }
-    fp2_mul(&out->x, &acc.x, &acc.z);
-    out->y = acc.y;
-    fp2_sqr(&zz, &acc.z);
-    fp2_mul(&out->z, &zz, &acc.z);
-    g2 identity;
-    g2_identity_set(&identity);
-    g2_cmov(out, &identity, fp2_is_zero_mask(&out->z) & 1);
-}
-
 /*
  * clear_cofactor_bls12381_g2 (RFC 9380 Appendix G.3, Budroni–Pintore):
  * h_eff·P = [z² − z − 1]P + [z − 1]ψ(P) + ψ²(2P), with [z] = −[|z|] since z < 0.
+ * g2_mul_by_z_abs is the Jacobian chain of ec_impl.h: exact for every point of E2 (P and
+ * [z]P + ψ(P) here) and constant time, like the rest of this file.
  */
 void g2_clear_cofactor(g2 *out, const g2 *p) {
     g2 t1, t2, t3;
-    g2_mul_by_z_abs_jacobian(&t1, p);
+    g2_mul_by_z_abs(&t1, p);
     g2_neg_point(&t1, &t1); /* 1: t1 = [z]P */
     g2_psi(&t2, p);         /* 2: t2 = ψ(P) */
     g2_dbl(&t3, p);         /* 3: t3 = 2P */
@@ -356,7 +246,7 @@ void g2_clear_cofactor(g2 *out, const g2 *p) {
     g2_add(&t3, &t3, &t2); /* 5: t3 = t3 − ψ(P) */
     g2_neg_point(&t2, &t2);
     g2_add(&t2, &t1, &t2); /* 6: t2 = [z]P + ψ(P) */
-    g2_mul_by_z_abs_jacobian(&t2, &t2);
+    g2_mul_by_z_abs(&t2, &t2);
     g2_neg_point(&t2, &t2); /* 7: t2 = [z]t2 */
     g2_add(&t3, &t3, &t2);  /* 8 */
     g2_neg_point(&t1, &t1);

@@ -188,7 +188,8 @@ extern const g2 G2_GENERATOR;
     void C##_from_affine(P *out, const A *a);                                                    \
     /* [k]p for a public k (little-endian limbs), any p on the curve (double-and-add) */         \
     void C##_mul_public_vartime(P *out, const P *p, const limb_t *k, size_t k_limbs);            \
-    /* [|z|]p, |z| = 0xd201000000010000 (negate for [z]) */                                      \
+    /* [|z|]p, |z| = 0xd201000000010000 (negate for [z]); Jacobian chain, exact for every */     \
+    /* p on the curve (also attacker-chosen ones) and constant time in p */                      \
     void C##_mul_by_z_abs(P *out, const P *p);
 EC_DECLARE(g1, g1, g1_affine)
 EC_DECLARE(g2, g2, g2_affine)
