@@ -289,8 +289,10 @@ a_t = (rng.randrange(p), rng.randrange(p))
 t = f2pow(a_t, G2_K)
 assert f2pow(a_t, G2_C3) == f2mul(f2mul(f2conj(t), f2pow(t, 11)), f2pow(a_t, 7))
 
-# ---- the [|z|] chain of h2c_g2.c: its Jacobian additions acc + Q (acc = [m]Q) never
-# meet acc = Q != O, because that needs ord(Q) | m - 1 and gcd(m - 1, #E2(Fp2)) = 1.
+# ---- the [|z|] chain of src/bls/ec_impl.h: on E2 its additions acc + Q (acc = [m]Q) never
+# meet acc = Q != O, because that needs ord(Q) | m - 1 and gcd(m - 1, #E2(Fp2)) = 1. On E1
+# they can (11 | 12 - 1 and 3 | 230901736800256 - 1 divide #E1), so the chain's addition
+# handles acc = Q itself; this check documents that E2 never needs it.
 import math
 Z_ABS = 0xd201000000010000
 R_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001

@@ -212,6 +212,54 @@ static void test_subgroup_rejects(void **state) {
     }
 }
 
+/* [|z|]P by the Jacobian chain of ec_impl.h equals double-and-add for every kind of point:
+   random points of E1 and E2, the identity, and E1's points of order 3 and 11, for which
+   the chain's addition meets its doubling case acc = P (ec_impl.h); the subgroup test
+   rejects those torsion points. */
+static void check_z_abs_g1(const g1 *p) {
+    static const limb_t z_abs[1] = {0xd201000000010000ULL};
+    g1 a, b;
+    g1_mul_by_z_abs(&a, p);
+    g1_mul_public_vartime(&b, p, z_abs, 1);
+    assert_true(tkms_bls_g1_equal(&a, &b));
+    assert_true(tkms_bls_g1_is_on_curve(&a));
+}
+
+static void test_mul_by_z_abs_exact(void **state) {
+    (void)state;
+    static const limb_t z_abs[1] = {0xd201000000010000ULL};
+    /* #E1(Fp)/121 = h1·r/11²: maps E1(Fp) onto its 11-torsion (h1 = 3·11²·…) */
+    static const limb_t n1_div_121[6] = {
+        0xff0a941963702343ULL, 0x461258dc05b269c8ULL, 0xe11e05f8de12635bULL,
+        0xe98ebcebf11641bdULL, 0x85e8f4b11c0f6f71ULL, 0x0037046124713073ULL};
+    g1 t3, t11, p, id;
+    fp_zero(&t3.x);
+    fp_from_u64(&t3.y, 2); /* (0, 2): order 3 on y² = x³ + 4 */
+    t3.z = FP_ONE;
+    assert_true(tkms_bls_g1_is_on_curve(&t3));
+    check_z_abs_g1(&t3);
+    assert_false(tkms_bls_g1_in_group_vartime(&t3));
+    tkms_bls_g1_identity(&id);
+    check_z_abs_g1(&id);
+    int order11 = 0;
+    for (int i = 0; i < 20; i++) {
+        rand_e1(&p);
+        check_z_abs_g1(&p);
+        g1_mul_public_vartime(&t11, &p, n1_div_121, 6);
+        if (!tkms_bls_g1_is_identity(&t11)) { /* order 11 */
+            order11++;
+            check_z_abs_g1(&t11);
+            assert_false(tkms_bls_g1_in_group_vartime(&t11));
+        }
+        g2 q, a, b;
+        rand_e2(&q);
+        g2_mul_by_z_abs(&a, &q);
+        g2_mul_public_vartime(&b, &q, z_abs, 1);
+        assert_true(tkms_bls_g2_equal(&a, &b));
+    }
+    assert_true(order11 > 0); /* 1 − 1/121 per try */
+}
+
 int main(void) {
     uint64_t seed = tu_seed();
     printf("# seed %llu (TKMS_TEST_SEED), kernel %s\n", (unsigned long long)seed,
@@ -222,6 +270,7 @@ int main(void) {
         cmocka_unit_test(test_group_law),
         cmocka_unit_test(test_mul_vs_public),
         cmocka_unit_test(test_subgroup_rejects),
+        cmocka_unit_test(test_mul_by_z_abs_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
