@@ -7,7 +7,11 @@
  * one mutex (held for lookups and copies only; RPC runs outside it). Each entry keeps
  * the owner and the release separately with their fetch times. Invalidation bumps a
  * generation; a fetch that started before the bump does not insert its (possibly stale)
- * answer. Negative answers (unknown app, no release, errors) are never cached.
+ * answer. Negative answers (unknown app, no release, errors) are never cached. Releases
+ * are kept compact (their env bytes only, not the 33 KB node_release) and all of them
+ * together within NODE_CHAIN_CACHE_RELEASE_BYTES_MAX: a release that does not fit after
+ * the expired ones are dropped is answered but not cached, so apps created to fill the
+ * cache cost the node CPU (one RPC per request, as without a cache), never memory.
  * RPC source: a pool of tkms_chain_client (each one thread at a time, chain.h), taken by
  * trylock round-robin, else waited for. Reverts are told apart by their selector:
  * UnknownApp(address) and NoRelease(address); anything else is chain_unavailable.
@@ -38,9 +42,20 @@ typedef struct {
     bool has_owner;
     uint64_t owner_at_s;
     uint8_t owner[20];
-    node_release *release; /* heap, NULL when not cached */
+    struct cached_release *release; /* heap, NULL when not cached */
     uint64_t release_at_s;
 } cache_entry;
+
+/* A release as cached: the fixed fields and exactly its env bytes (encrypted, public). */
+typedef struct cached_release {
+    uint64_t release_id;
+    uint64_t block_number;
+    uint8_t image_digest[32];
+    char registry[NODE_REGISTRY_BYTES_MAX + 1];
+    size_t encrypted_env_len, public_env_len;
+    size_t bytes; /* this allocation */
+    uint8_t env[];
+} cached_release;
 
 struct node_chain_reader {
     node_chain_source source;
@@ -50,6 +65,7 @@ struct node_chain_reader {
     cache_entry *entries;
     uint64_t clock;
     uint64_t generation;
+    size_t release_bytes; /* Σ cached_release.bytes */
     _Atomic uint64_t source_calls;
 };
 
@@ -80,8 +96,17 @@ tkms_err node_chain_reader_new(node_chain_reader **out, const node_chain_source 
     return TKMS_OK;
 }
 
-static void entry_clear(cache_entry *e) {
-    free(e->release);
+static void release_drop(node_chain_reader *r, cache_entry *e) {
+    if (e->release != NULL) {
+        TKMS_ASSERT(r->release_bytes >= e->release->bytes);
+        r->release_bytes -= e->release->bytes;
+        free(e->release);
+        e->release = NULL;
+    }
+}
+
+static void entry_clear(node_chain_reader *r, cache_entry *e) {
+    release_drop(r, e);
     memset(e, 0, sizeof *e);
 }
 
@@ -90,7 +115,7 @@ void node_chain_reader_free(node_chain_reader *r) {
         return;
     }
     for (size_t i = 0; i < r->sets * WAYS; i++) {
-        entry_clear(&r->entries[i]);
+        entry_clear(r, &r->entries[i]);
     }
     free(r->entries);
     pthread_mutex_destroy(&r->lock);
@@ -118,22 +143,56 @@ static cache_entry *entry_find(node_chain_reader *r, const uint8_t app[20], bool
     if (!create) {
         return NULL;
     }
-    entry_clear(victim);
+    entry_clear(r, victim);
     victim->used = true;
     memcpy(victim->app, app, 20);
     victim->last_use = ++r->clock;
     return victim;
 }
 
-static void release_copy(node_release *out, const node_release *in) {
-    out->release_id = in->release_id;
-    out->block_number = in->block_number;
-    memcpy(out->image_digest, in->image_digest, 32);
-    memcpy(out->registry, in->registry, sizeof out->registry);
-    out->encrypted_env_len = in->encrypted_env_len;
-    memcpy(out->encrypted_env, in->encrypted_env, in->encrypted_env_len);
-    out->public_env_len = in->public_env_len;
-    memcpy(out->public_env, in->public_env, in->public_env_len);
+static cached_release *release_pack(const node_release *in) {
+    TKMS_ASSERT(in->encrypted_env_len <= NODE_ENV_BYTES_MAX);
+    TKMS_ASSERT(in->public_env_len <= NODE_ENV_BYTES_MAX);
+    size_t bytes = sizeof(cached_release) + in->encrypted_env_len + in->public_env_len;
+    cached_release *c = malloc(bytes);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->release_id = in->release_id;
+    c->block_number = in->block_number;
+    memcpy(c->image_digest, in->image_digest, 32);
+    memcpy(c->registry, in->registry, sizeof c->registry);
+    c->encrypted_env_len = in->encrypted_env_len;
+    c->public_env_len = in->public_env_len;
+    c->bytes = bytes;
+    memcpy(c->env, in->encrypted_env, in->encrypted_env_len);
+    memcpy(c->env + in->encrypted_env_len, in->public_env, in->public_env_len);
+    return c;
+}
+
+static void release_unpack(node_release *out, const cached_release *c) {
+    out->release_id = c->release_id;
+    out->block_number = c->block_number;
+    memcpy(out->image_digest, c->image_digest, 32);
+    memcpy(out->registry, c->registry, sizeof out->registry);
+    out->encrypted_env_len = c->encrypted_env_len;
+    memcpy(out->encrypted_env, c->env, c->encrypted_env_len);
+    out->public_env_len = c->public_env_len;
+    memcpy(out->public_env, c->env + c->encrypted_env_len, c->public_env_len);
+}
+
+/* Room for `bytes` more within the budget, dropping expired releases if needed. Locked. */
+static bool release_room(node_chain_reader *r, size_t bytes, uint64_t now) {
+    if (r->release_bytes + bytes <= NODE_CHAIN_CACHE_RELEASE_BYTES_MAX) {
+        return true;
+    }
+    for (size_t i = 0; i < r->sets * WAYS; i++) {
+        cache_entry *e = &r->entries[i];
+        if (e->release != NULL && now - e->release_at_s >= r->ttl_s) {
+            release_drop(r, e);
+        }
+    }
+    return r->release_bytes + bytes <= NODE_CHAIN_CACHE_RELEASE_BYTES_MAX;
 }
 
 tkms_err node_chain_reader_app_owner(node_chain_reader *r, uint8_t owner[20],
@@ -179,7 +238,7 @@ static bool release_cached(node_chain_reader *r, node_release *out, const uint8_
     cache_entry *e = entry_find(r, app, false);
     bool hit = e != NULL && e->release != NULL && now - e->release_at_s < r->ttl_s;
     if (hit) {
-        release_copy(out, e->release);
+        release_unpack(out, e->release);
     }
     pthread_mutex_unlock(&r->lock);
     return hit;
@@ -197,18 +256,20 @@ tkms_err node_chain_reader_latest_release(node_chain_reader *r, node_release *ou
     if (err != TKMS_OK || r->sets == 0) {
         return err;
     }
-    node_release *copy = malloc(sizeof *copy); /* outside the lock */
+    cached_release *copy = release_pack(out); /* outside the lock */
     if (copy == NULL) {
         return TKMS_OK; /* not cached, still answered */
     }
-    release_copy(copy, out);
     pthread_mutex_lock(&r->lock);
     cache_entry *e = r->generation == generation ? entry_find(r, app, true) : NULL;
     if (e != NULL) {
-        free(e->release);
-        e->release = copy;
-        e->release_at_s = now;
-        copy = NULL;
+        release_drop(r, e);
+        if (release_room(r, copy->bytes, now)) {
+            e->release = copy;
+            e->release_at_s = now;
+            r->release_bytes += copy->bytes;
+            copy = NULL;
+        }
     }
     pthread_mutex_unlock(&r->lock);
     free(copy);
@@ -221,10 +282,18 @@ void node_chain_reader_invalidate(node_chain_reader *r, const uint8_t app[20]) {
     r->generation++; /* fetches in progress will not insert what they read */
     for (size_t i = 0; i < r->sets * WAYS; i++) {
         if (r->entries[i].used && (app == NULL || memcmp(r->entries[i].app, app, 20) == 0)) {
-            entry_clear(&r->entries[i]);
+            entry_clear(r, &r->entries[i]);
         }
     }
     pthread_mutex_unlock(&r->lock);
+}
+
+size_t node_chain_reader_cached_bytes(node_chain_reader *r) {
+    TKMS_ASSERT(r != NULL);
+    pthread_mutex_lock(&r->lock);
+    size_t bytes = r->release_bytes;
+    pthread_mutex_unlock(&r->lock);
+    return bytes;
 }
 
 uint64_t node_chain_reader_source_calls(const node_chain_reader *r) {

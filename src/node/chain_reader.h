@@ -6,9 +6,10 @@
  * - Two layers (style R14). A node_chain_source is the backend: plain function pointers,
  *   implemented over src/chain by node_chain_source_rpc (a pool of JSON-RPC clients, each
  *   used by one thread at a time), or faked by tests. A node_chain_reader wraps a source
- *   with a bounded cache (LRU, NODE_CHAIN_CACHE_ENTRIES_MAX apps, entries expire after
- *   ttl_s) that the node loop invalidates when it sees ReleasePublished or an app
- *   ownership transfer (node_chain_reader_invalidate).
+ *   with a bounded cache (LRU, NODE_CHAIN_CACHE_ENTRIES_MAX apps, releases within
+ *   NODE_CHAIN_CACHE_RELEASE_BYTES_MAX in all, entries expire after ttl_s) that the node
+ *   loop invalidates when it sees ReleasePublished or an app ownership transfer
+ *   (node_chain_reader_invalidate).
  * - Reads use the "latest" block: authorization follows the newest release immediately;
  *   a reorg that removes a release is corrected at the next invalidation or expiry.
  * - Thread-safe: any HTTP worker may call any function; the cache holds one mutex only
@@ -29,6 +30,7 @@
 #define NODE_ENV_BYTES_MAX 16384    /* AppController.MAX_ENV_BYTES (both envs together) */
 #define NODE_REGISTRY_BYTES_MAX 256 /* AppController.MAX_REGISTRY_BYTES */
 #define NODE_CHAIN_CACHE_ENTRIES_MAX 4096
+#define NODE_CHAIN_CACHE_RELEASE_BYTES_MAX (4u << 20) /* 4 MB of cached releases in all */
 #define NODE_CHAIN_CACHE_TTL_S_DEFAULT 60
 #define NODE_CHAIN_CLIENTS_MAX 64
 
@@ -76,6 +78,8 @@ TKMS_MUST_USE tkms_err node_chain_reader_latest_release(node_chain_reader *r, no
 /* Forgets what is cached for app (NULL: everything). Called by the node loop on
    ReleasePublished(app) and AppOwnershipTransferred(app), and after a reorg. */
 void node_chain_reader_invalidate(node_chain_reader *r, const uint8_t app[20]);
+/* Bytes held by cached releases (never above NODE_CHAIN_CACHE_RELEASE_BYTES_MAX). */
+size_t node_chain_reader_cached_bytes(node_chain_reader *r);
 /* Source calls made so far (tests and /metrics). */
 uint64_t node_chain_reader_source_calls(const node_chain_reader *r);
 
