@@ -148,16 +148,18 @@ static void test_small_releases_compact(void **state) {
     fixture_close(&x);
 }
 
-/* With a TTL of 1 s, a full budget of expired releases makes room for new ones. */
+/* With a TTL of 2 s, a full budget of expired releases makes room for new ones. The TTL
+   counts whole seconds (CLOCK_MONOTONIC): 2 s leaves the two reads of the new release at
+   least a whole second in which it is fresh, and 2.1 s of sleep expire every older one. */
 static void test_expired_make_room(void **state) {
     (void)state;
     fixture x;
-    fixture_open(&x, NODE_ENV_BYTES_MAX / 2, 1);
+    fixture_open(&x, NODE_ENV_BYTES_MAX / 2, 2);
     const uint32_t fit = NODE_CHAIN_CACHE_RELEASE_BYTES_MAX / NODE_ENV_BYTES_MAX;
     for (uint32_t k = 0; k < 2 * fit; k++) {
         read_and_check(&x, k);
     }
-    struct timespec two_s = {2, 100 * 1000 * 1000}; /* past the 1 s TTL: a bounded wait */
+    struct timespec two_s = {2, 100 * 1000 * 1000}; /* past the TTL: a bounded wait */
     nanosleep(&two_s, NULL);
     uint32_t other = 1u << 20;
     read_and_check(&x, other); /* cached: the expired ones were dropped */
