@@ -808,6 +808,90 @@ static void setup_failed_genesis(sim_run *run) {
     run->hook = hook_failed_genesis;
 }
 
+/* ---- every mix of offline and malicious operators within the model (§1, §7) ------------ */
+
+/* Mixes at n: b malicious (b <= (n - 1)/3, as the random population) and o honest
+   operators offline for the whole run with o + b <= n - t' (the §1 assumption: at least t'
+   honest operators up). */
+static uint64_t mixes_at(uint32_t n) {
+    uint32_t slack = n - (2 * n + 2) / 3, b_max = (n - 1) / 3, count = 0;
+    for (uint32_t b = 0; b <= b_max && b <= slack; b++) {
+        count += slack - b + 1;
+    }
+    return count;
+}
+
+/* Mix number k (modulo the number of mixes) over n = lo..hi, in order of n, b, o. */
+static void mix_of(uint64_t k, uint32_t lo, uint32_t hi, uint32_t *n, uint32_t *o,
+                   uint32_t *b) {
+    uint64_t total = 0;
+    for (uint32_t m = lo; m <= hi; m++) {
+        total += mixes_at(m);
+    }
+    TKMS_ASSERT(total > 0);
+    k %= total;
+    for (*n = lo; k >= mixes_at(*n); (*n)++) {
+        k -= mixes_at(*n);
+    }
+    uint32_t slack = *n - (2 * *n + 2) / 3;
+    for (*b = 0; k > slack - *b; (*b)++) {
+        k -= slack - *b + 1;
+    }
+    *o = (uint32_t)k;
+}
+
+/* The hardest mix at n: as many malicious as allowed, the rest of the slack offline. */
+static void mix_max_of(uint32_t n, uint32_t *o, uint32_t *b) {
+    uint32_t slack = n - (2 * n + 2) / 3, b_max = (n - 1) / 3;
+    *b = b_max < slack ? b_max : slack;
+    *o = slack - *b;
+}
+
+static void hook_mix(sim_run *run, uint64_t block) {
+    if (block == SIM_SETUP_BLOCK) {
+        for (uint32_t k = 0; k < run->sc[1]; k++) {
+            down(run, first_honest(run, k), UINT64_MAX);
+        }
+    }
+}
+
+static void finish_mix(sim_run *run) {
+    if (run->res.epochs_finalized < run->res.epochs_total) {
+        sim_fail(run, "scenario: n = %u with %llu offline and %llu malicious finalized %llu of "
+                 "%llu epochs", run->n0, (unsigned long long)run->sc[1],
+                 (unsigned long long)run->sc[2], (unsigned long long)run->res.epochs_finalized,
+                 (unsigned long long)run->res.epochs_total);
+    }
+}
+
+/* Seed k runs mix k - 1 of the --nodes range, so `--seeds` equal to the number of mixes
+   covers every one (the counts are in docs/simulator.md §4). Malicious operators draw a
+   strategy every epoch; every epoch must finalize. */
+static void mix_population(sim_run *run, uint32_t n, uint32_t o, uint32_t b) {
+    run->cfg.epochs = 3;
+    population(run, n, b, SIM_ADV_COUNT);
+    run->sc[1] = o;
+    run->sc[2] = b;
+    run->hook = hook_mix;
+    sim_log(run, 1, "mix: n = %u, %u offline, %u malicious", n, o, b);
+}
+
+static void setup_mix(sim_run *run) {
+    uint32_t lo = run->cfg.nodes, hi = run->cfg.nodes_max > lo ? run->cfg.nodes_max : lo;
+    uint32_t n, o, b;
+    mix_of(run->cfg.seed - 1, lo, hi, &n, &o, &b);
+    mix_population(run, n, o, b);
+}
+
+/* Seed k runs n = lo + (k - 1) mod (hi - lo + 1) with its hardest mix: `--nodes 1-64
+   --seeds 64` is the sweep of n = 1..64 at the limit of the model. */
+static void setup_mix_max(sim_run *run) {
+    uint32_t lo = run->cfg.nodes, hi = run->cfg.nodes_max > lo ? run->cfg.nodes_max : lo;
+    uint32_t n = lo + (uint32_t)((run->cfg.seed - 1) % (hi - lo + 1ull)), o, b;
+    mix_max_of(n, &o, &b);
+    mix_population(run, n, o, b);
+}
+
 static const sim_scenario SCENARIOS[] = {
     {"one_behind", "incident: a node one version behind", setup_one_behind, NULL},
     {"timing_dealers", "incident: dealers seen differently because of timing", setup_timing_dealers,
@@ -866,6 +950,10 @@ static const sim_scenario SCENARIOS[] = {
      setup_public_constant, NULL},
     {"eject_offline_holder", "regression: the guard lets the owner eject a needed holder",
      setup_eject_offline, NULL},
+    {"mix", "seed k: mix k of offline and malicious operators within the model, n = --nodes",
+     setup_mix, finish_mix},
+    {"mix_max", "seed k: n = the k-th of --nodes with as many malicious and offline as allowed",
+     setup_mix_max, finish_mix},
 };
 
 const sim_scenario *sim_scenarios(size_t *count) {
