@@ -484,6 +484,17 @@ static node_view *late_view(node_driver *d, const tkms_chain_header *at) {
 }
 
 /* One step at the final block `at`. */
+/* The decode cache's counts since the last call, into tkms_g2_cache_lookups_total. */
+static void cache_metrics(node_driver *d) {
+    uint64_t hits, misses;
+    tkms_proto_g2_cache_stats(d->g2_cache, &hits, &misses);
+    const char *hit[] = {"hit"}, *miss[] = {"miss"};
+    node_metrics_add(d->metrics, NODE_METRIC_G2_CACHE, hit, hits - d->g2_hits);
+    node_metrics_add(d->metrics, NODE_METRIC_G2_CACHE, miss, misses - d->g2_misses);
+    d->g2_hits = hits;
+    d->g2_misses = misses;
+}
+
 static tkms_err step_at(node_driver *d, const tkms_chain_header *at) {
     tkms_err err = node_view_build(d->viewer, d->scratch, at);
     if (err != TKMS_OK) {
@@ -534,6 +545,7 @@ static tkms_err step_at(node_driver *d, const tkms_chain_header *at) {
         records_upkeep(d);
         driver_txs_check(d);
     }
+    cache_metrics(d);
     return err;
 }
 

@@ -57,6 +57,7 @@ struct node_driver {
     tkms_proto_domain domain;
     tkms_proto_g2_cache *g2_cache; /* driver thread only (group_bls.c) */
     tkms_proto_group group;        /* BLS over g2_cache: every step and view uses it */
+    uint64_t g2_hits, g2_misses;   /* as last added to the metrics */
     node_viewer *viewer;
     node_view *view;    /* the view of the last step (the last good one) */
     node_view *scratch; /* where the next view is built; swapped in on success */

@@ -120,6 +120,13 @@ static const family_def families[NODE_METRIC_COUNT] = {
         {"tkms_current_epoch", "Current epoch", TYPE_GAUGE, 0, {NULL}, NULL, 0},
     [NODE_METRIC_CHAIN_HEAD] =
         {"tkms_chain_head", "Newest chain block seen", TYPE_GAUGE, 0, {NULL}, NULL, 0},
+    [NODE_METRIC_G2_CACHE] = {"tkms_g2_cache_lookups_total",
+                              "Commitment decodes and public shares: cached or computed",
+                              TYPE_COUNTER,
+                              1,
+                              {"result"},
+                              NULL,
+                              0},
 };
 
 typedef struct {

@@ -37,6 +37,7 @@ typedef enum {
     NODE_METRIC_CURRENT_VERSION,   /* gauge */
     NODE_METRIC_CURRENT_EPOCH,     /* gauge */
     NODE_METRIC_CHAIN_HEAD,        /* gauge */
+    NODE_METRIC_G2_CACHE,          /* counter {result}: hit, miss (node loop) */
     NODE_METRIC_COUNT
 } node_metric;
 

@@ -572,6 +572,22 @@ json_t *e2e_node_status(const e2e_node *nd) {
     return json_loads(body, 0, NULL);
 }
 
+int64_t e2e_node_metric(const e2e_node *nd, const char *series) {
+    static char body[262144]; /* tests run one thread of e2e calls */
+    if (!node_running(nd) || dt_http_get(nd->port, "/metrics", body, sizeof body) != 200) {
+        return -1;
+    }
+    size_t len = strlen(series);
+    for (const char *line = body; line != NULL && *line != '\0';) {
+        if (strncmp(line, series, len) == 0 && line[len] == ' ') {
+            return strtoll(line + len + 1, NULL, 10);
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    return -1;
+}
+
 /* The final height a running node reports having stepped at (0: no answer). */
 static uint64_t node_final(const e2e_node *nd) {
     json_t *j = e2e_node_status(nd);

@@ -138,6 +138,9 @@ json_t *e2e_node_status(const e2e_node *nd);
 bool e2e_node_in_phase(const e2e_node *nd, uint64_t epoch, const char *phase);
 /* /readyz answers 200 with version v as the node's newest held version. */
 bool e2e_node_serves(const e2e_node *nd, uint64_t v);
+/* The value of one series of GET /metrics, e.g. `tkms_g2_cache_lookups_total{result="hit"}`
+   (-1: no answer or no such series). */
+int64_t e2e_node_metric(const e2e_node *nd, const char *series);
 /* /v1/status "versions_held" contains v. */
 bool e2e_node_holds(const e2e_node *nd, uint64_t v);
 /* The node's log since its current run started contains needle. */

@@ -6,7 +6,8 @@
  * confirmers (nobody misses a window at this size under the lockstep miner); every node
  * serves the version (/readyz) and /v1/pubkey gives the chain's MPK, t' = ceil(2n/3)
  * combined commitments and the n operators of O; the reshare finalizes the same way and
- * every node serves it with the same MPK, which the chain still holds. n = 4 is
+ * every node serves it with the same MPK, which the chain still holds; every node's decode
+ * cache (tkms_g2_cache_lookups_total) answered more lookups than it computed. n = 4 is
  * test_driver_e2e's; what each e2e program proves is in docs/node.md "End-to-end tests".
  */
 #include "e2e.h"
@@ -41,6 +42,17 @@ static void expect_threshold(e2e_cluster *cl, size_t n) {
     }
 }
 
+/* Each node's G2 decode cache answered more than it computed (docs/node.md §2). */
+static void expect_cache_used(e2e_cluster *cl) {
+    for (size_t i = 0; i < cl->count; i++) {
+        int64_t hit = e2e_node_metric(&cl->n[i], "tkms_g2_cache_lookups_total{result=\"hit\"}");
+        int64_t miss = e2e_node_metric(&cl->n[i], "tkms_g2_cache_lookups_total{result=\"miss\"}");
+        fprintf(stderr, "[cache] node %zu: %lld hits, %lld misses\n", i, (long long)hit,
+                (long long)miss);
+        assert_true(miss > 0 && hit > miss);
+    }
+}
+
 static void dkg_and_reshare(e2e_cluster *cl, size_t n) {
     e2e_start_all(cl);
     uint64_t g = e2e_genesis(cl);
@@ -59,6 +71,7 @@ static void dkg_and_reshare(e2e_cluster *cl, size_t n) {
     expect_threshold(cl, n);
     e2e_mpk_hex(cl, after);
     assert_string_equal(after, mpk);
+    expect_cache_used(cl);
 }
 
 static void test_n7(void **state) {
