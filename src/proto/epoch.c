@@ -263,12 +263,8 @@ static void phase_ack(step_ctx *c) {
     gather_components(c);
     bool all = ((s->cur.have_component | s->cur.failed) & c->v->revealed) == c->v->revealed;
     /* The ack must land by ack_end; sent at final height H it lands at H + c + 1 at the
-       earliest. Wait for missing records only while TKMS_PROTO_ACK_SLACK_BLOCKS more blocks
-       of slack remain: one for an inclusion delay, one for a view that lags a block (with
-       one block, a withheld record made every honest player wait to the last moment, and
-       a lagging RPC answer plus a one-block delay then cost the epoch: sim seed 19151). */
-    uint64_t waited = c->v->height + c->s->config.confirmations + 1 + TKMS_PROTO_ACK_SLACK_BLOCKS;
-    bool late = waited >= c->d.ack_end;
+       earliest. Wait for missing records only while one more block of slack remains. */
+    bool late = c->v->height + c->s->config.confirmations + 2 >= c->d.ack_end;
     if (!all && !late) {
         return;
     }
