@@ -810,11 +810,16 @@ static void setup_failed_genesis(sim_run *run) {
 
 /* ---- every mix of offline and malicious operators within the model (§1, §7) ------------ */
 
+/* n - t': how many of n operators may be malicious or offline together (§1). */
+static uint32_t mix_slack(uint32_t n) {
+    return n - (2 * n + 2) / 3;
+}
+
 /* Mixes at n: b malicious (b <= (n - 1)/3, as the random population) and o honest
    operators offline for the whole run with o + b <= n - t' (the §1 assumption: at least t'
    honest operators up). */
 static uint64_t mixes_at(uint32_t n) {
-    uint32_t slack = n - (2 * n + 2) / 3, b_max = (n - 1) / 3, count = 0;
+    uint32_t slack = mix_slack(n), b_max = (n - 1) / 3, count = 0;
     for (uint32_t b = 0; b <= b_max && b <= slack; b++) {
         count += slack - b + 1;
     }
@@ -833,7 +838,7 @@ static void mix_of(uint64_t k, uint32_t lo, uint32_t hi, uint32_t *n, uint32_t *
     for (*n = lo; k >= mixes_at(*n); (*n)++) {
         k -= mixes_at(*n);
     }
-    uint32_t slack = *n - (2 * *n + 2) / 3;
+    uint32_t slack = mix_slack(*n);
     for (*b = 0; k > slack - *b; (*b)++) {
         k -= slack - *b + 1;
     }
@@ -842,7 +847,7 @@ static void mix_of(uint64_t k, uint32_t lo, uint32_t hi, uint32_t *n, uint32_t *
 
 /* The hardest mix at n: as many malicious as allowed, the rest of the slack offline. */
 static void mix_max_of(uint32_t n, uint32_t *o, uint32_t *b) {
-    uint32_t slack = n - (2 * n + 2) / 3, b_max = (n - 1) / 3;
+    uint32_t slack = mix_slack(n), b_max = (n - 1) / 3;
     *b = b_max < slack ? b_max : slack;
     *o = slack - *b;
 }
