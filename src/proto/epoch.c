@@ -235,8 +235,24 @@ _Static_assert(FETCHES_PER_STEP + 10 <= TKMS_PROTO_ACTIONS_MAX, "room for the ot
 static void gather_components(step_ctx *c) {
     tkms_proto_state *s = c->s;
     size_t fetches = 0, n = c->v->n;
+    /* A dealer pushes its record as it sends its reveal, once the commit deadline is final.
+       One block later a player already asks for the records of committed dealers it lacks,
+       before their reveals are final: a lost push is then repaired in the reveal phase, not
+       in the few blocks the ack may wait (sim seed 662). Such records are only fetched
+       here; they are opened once their reveal is final. */
+    uint64_t early = 0;
+    if (s->cur.phase == TKMS_PROTO_PHASE_REVEALED && c->v->height > c->d.commit_end &&
+        c->v->height < c->d.reveal_end) {
+        early = c->v->committed & ~c->v->revealed;
+    }
     for (size_t k = 0; k < n; k++) {
         size_t i = (k + (size_t)(c->v->height % n)) % n;
+        if (i != c->me && (early & bit(i)) && c->v->record[i] == NULL) {
+            if (fetches++ < FETCHES_PER_STEP) {
+                emit(c, TKMS_PROTO_ACT_FETCH_RECORD)->arg = i;
+            }
+            continue;
+        }
         if (!(c->v->revealed & bit(i)) || ((s->cur.have_component | s->cur.failed) & bit(i))) {
             continue;
         }
@@ -263,8 +279,14 @@ static void phase_ack(step_ctx *c) {
     gather_components(c);
     bool all = ((s->cur.have_component | s->cur.failed) & c->v->revealed) == c->v->revealed;
     /* The ack must land by ack_end; sent at final height H it lands at H + c + 1 at the
-       earliest. Wait for missing records only while one more block of slack remains. */
-    bool late = c->v->height + c->s->config.confirmations + 2 >= c->d.ack_end;
+       earliest. Wait for missing records only while TKMS_PROTO_ACK_SLACK_BLOCKS more
+       blocks remain: one for an inclusion delay, one for a view that comes a block late.
+       A late ack costs every dealer an opening, a missing record only its own dealer, so
+       the wait gives way first (with one block, a record withheld from everyone made all
+       honest players wait to the last moment, and a lagging RPC answer plus a one-block
+       inclusion delay then failed the epoch: sim seed 19151). */
+    uint64_t sent = c->v->height + c->s->config.confirmations + 1;
+    bool late = sent + TKMS_PROTO_ACK_SLACK_BLOCKS >= c->d.ack_end;
     if (!all && !late) {
         return;
     }

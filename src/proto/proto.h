@@ -72,6 +72,7 @@
 #define TKMS_PROTO_ACTIONS_MAX 16
 #define TKMS_PROTO_RETAINED_MAX 8
 #define TKMS_PROTO_RESEND_BLOCKS 3 /* re-send a transaction not seen after this many blocks */
+#define TKMS_PROTO_ACK_SLACK_BLOCKS 2 /* an ack waiting for records leaves this many blocks */
 
 _Static_assert(TKMS_PROTO_OPERATORS_MAX <= 64, "bitmaps are uint64_t");
 _Static_assert(TKMS_PROTO_OPERATORS_MAX <= TKMS_TSS_OPERATORS_MAX, "tss bounds");
