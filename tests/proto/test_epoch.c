@@ -8,8 +8,10 @@
  * compute its share of v2 late (proto.h, the late share: a view of epoch 2 attached when
  * tkms_proto_late_wanted() asks) and deal from it in epoch 3. Nodes 0 and 2 use the
  * stateless BLS group, node 1 a decode cache large enough for everything and node 3 one of
- * four points (evicting all the time): a cache must never change a decision. The full
- * simulator with faults and adversaries is tests/sim.
+ * four points (evicting all the time): a cache must never change a decision. Two timing
+ * cases probe one player: how long its ack waits for a withheld record, and that it fetches
+ * a record whose push it missed before the dealer's reveal is final. The full simulator
+ * with faults and adversaries is tests/sim.
  */
 #include <string.h>
 
@@ -40,6 +42,15 @@ typedef struct {
     tkms_proto_commitments combined;     /* of the finalized version */
 } epoch_rec;
 
+/* A timing probe for one epoch (0: none): `dealer`'s reveal becomes visible `reveal_delay`
+   blocks after it is sent, and its record reaches `player` only from final height
+   `record_from` (never: UINT64_MAX); what `player` did about it is recorded. */
+typedef struct {
+    uint64_t epoch, reveal_delay, record_from;
+    size_t dealer, player;
+    uint64_t revealed_at, first_fetch, ack_height; /* final heights; 0: never */
+} probe_t;
+
 static struct {
     tkms_proto_state nodes[N];
     uint8_t keys_now[N][32];
@@ -51,6 +62,7 @@ static struct {
     uint64_t m_source; /* highest version that was the source of a finalized reshare */
     tkms_proto_g2_cache *cache[N];
     tkms_proto_group group[N];
+    probe_t probe;
 } w;
 
 static tu_rng prng;
@@ -92,7 +104,7 @@ static void snapshot(uint64_t e) {
 
 /* The view of epoch e at `height` (e = height / interval, or a past epoch for `late`);
    `shares` backs its openings. */
-static void build_view(tkms_proto_chain_view *v, uint64_t height, uint64_t e,
+static void build_view(tkms_proto_chain_view *v, uint64_t height, uint64_t e, size_t viewer,
                        uint8_t (*shares)[TKMS_PROTO_OPERATORS_MAX][32]) {
     memset(v, 0, sizeof *v);
     epoch_rec *r = &w.ep[e];
@@ -119,6 +131,17 @@ static void build_view(tkms_proto_chain_view *v, uint64_t height, uint64_t e,
     }
     for (size_t i = 0; i < N; i++) {
         memcpy(shares[i], r->opened_share[i], sizeof r->opened_share[i]);
+    }
+    if (e == w.probe.epoch && e != 0) {
+        size_t d = w.probe.dealer;
+        if (height < w.probe.revealed_at) {
+            v->revealed &= ~bit(d);
+            v->dealing[d] = NULL;
+        }
+        if (viewer == w.probe.player && height < w.probe.record_from) {
+            v->record[d] = NULL;
+            v->record_len[d] = 0;
+        }
     }
     v->opened_share = (const uint8_t(*)[TKMS_PROTO_OPERATORS_MAX][32])shares;
     v->finalized = r->finalized;
@@ -189,6 +212,9 @@ static void reveal(uint64_t e, size_t i, const tkms_proto_chain_view *v) {
     r->dealing[i].t = rec.header.threshold;
     memcpy(r->dealing[i].c, rec.commitments, sizeof rec.commitments);
     r->revealed |= bit(i);
+    if (e == w.probe.epoch && i == w.probe.dealer && w.probe.revealed_at == UINT64_MAX) {
+        w.probe.revealed_at = v->height + w.probe.reveal_delay;
+    }
     free(r->record[i]);
     r->record[i] = malloc(len);
     memcpy(r->record[i], buf, len);
@@ -228,6 +254,15 @@ static void execute(size_t i, const tkms_proto_actions *acts, const tkms_proto_c
         case TKMS_PROTO_ACT_TX_ACK:
             r->acked |= bit(i);
             r->ack_bitmap[i] = a->arg;
+            if (e == w.probe.epoch && i == w.probe.player) {
+                w.probe.ack_height = v->height;
+            }
+            break;
+        case TKMS_PROTO_ACT_FETCH_RECORD:
+            if (e == w.probe.epoch && i == w.probe.player && a->arg == w.probe.dealer &&
+                w.probe.first_fetch == 0) {
+                w.probe.first_fetch = v->height;
+            }
             break;
         case TKMS_PROTO_ACT_TX_OPEN:
             for (uint32_t j = 0; j < a->count; j++) {
@@ -261,10 +296,15 @@ static int cmp_address(const void *a, const void *b) {
 
 /* Runs the network from epoch 1 through EPOCHS; `away` (if < N) takes no step at heights
    [from, to), as a node that is down. Every step gets the late view it asks for. */
-static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64_t to) {
+static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64_t to,
+                        const probe_t *probe) {
     static uint8_t shares[N][TKMS_PROTO_OPERATORS_MAX][32];
     static uint8_t late_shares[N][TKMS_PROTO_OPERATORS_MAX][32];
     memset(&w, 0, sizeof w);
+    if (probe != NULL) {
+        w.probe = *probe;
+    }
+    w.probe.revealed_at = UINT64_MAX;
     for (size_t i = 0; i < N; i++) {
         tu_rng_bytes(&prng, addrs[i], 20);
         w.group[i] = *tkms_proto_group_bls();
@@ -297,10 +337,10 @@ static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64
             }
             tkms_proto_chain_view v, late;
             tkms_proto_actions acts;
-            build_view(&v, final, final / BASE.interval, shares);
+            build_view(&v, final, final / BASE.interval, i, shares);
             uint64_t want = tkms_proto_late_wanted(&w.nodes[i], &v);
             if (want != 0) {
-                build_view(&late, final, want, late_shares);
+                build_view(&late, final, want, i, late_shares);
                 v.late = &late;
             }
             tkms_proto_event ev = {TKMS_PROTO_EV_CHAIN, &v};
@@ -351,7 +391,7 @@ static void free_records(void) {
 static void test_dkg_and_reshares(void **state) {
     (void)state;
     uint8_t addrs[N][20];
-    run_network(addrs, N, 0, 0);
+    run_network(addrs, N, 0, 0, NULL);
     assert_int_equal(w.nfinal, EPOCHS);
     check_version(addrs, w.finalized[w.nfinal - 1]);
     free_records();
@@ -364,7 +404,7 @@ static void test_late_share(void **state) {
     (void)state;
     uint8_t addrs[N][20];
     uint64_t b2 = 2 * BASE.interval, b3 = 3 * BASE.interval;
-    run_network(addrs, 3, b2 + BASE.ack_offset + 1, b3 + 3);
+    run_network(addrs, 3, b2 + BASE.ack_offset + 1, b3 + 3, NULL);
     assert_int_equal(w.nfinal, EPOCHS);
     assert_true(w.ep[2].finalized);
     assert_false(w.ep[2].confirmed_bits & bit(3)); /* it never confirmed epoch 2 */
@@ -375,11 +415,55 @@ static void test_late_share(void **state) {
     free_records();
 }
 
+/* Dealer 0's record never reaches node 1 in epoch 1 (withheld): node 1 waits for it only
+   while TKMS_PROTO_ACK_SLACK_BLOCKS blocks of slack remain after the ack would land, then
+   acks without it; dealer 0 opens node 1's share and stays in D (r = 1 for n = 4). */
+static void test_ack_leaves_slack(void **state) {
+    (void)state;
+    uint8_t addrs[N][20];
+    probe_t p = {.epoch = 1, .record_from = UINT64_MAX, .dealer = 0, .player = 1};
+    run_network(addrs, N, 0, 0, &p);
+    uint64_t b1 = BASE.interval;
+    assert_int_equal(w.probe.ack_height,
+                     b1 + BASE.ack_offset - C_DEPTH - 1 - TKMS_PROTO_ACK_SLACK_BLOCKS);
+    assert_true(w.probe.ack_height > b1 + BASE.reveal_offset); /* it did wait */
+    /* and had it stepped a block late, with a block of inclusion delay, the ack still lands:
+       final height H + 1, head H + 1 + c, mined in H + c + 3 <= ack_end (sim seed 19151) */
+    assert_true(w.probe.ack_height + 1 + C_DEPTH + 2 <= b1 + BASE.ack_offset);
+    assert_false(w.ep[1].ack_bitmap[1] & bit(0));
+    assert_true(w.ep[1].opened[0] & bit(1));
+    assert_true(w.ep[1].finalized);
+    assert_true(w.ep[1].dset & bit(0));
+    assert_int_equal(w.nfinal, EPOCHS);
+    free_records();
+}
+
+/* Dealer 0's reveal becomes visible only 4 blocks after it is sent, and its push to node 1
+   is lost (the record reaches node 1 only through a fetch, modelled as arriving at the
+   reveal deadline): node 1 asks for it one block after the commit deadline, before the
+   reveal is visible, and acks it at the reveal deadline without waiting. */
+static void test_fetch_before_reveal(void **state) {
+    (void)state;
+    uint8_t addrs[N][20];
+    uint64_t b1 = BASE.interval;
+    probe_t p = {.epoch = 1, .reveal_delay = 4, .record_from = b1 + BASE.reveal_offset,
+                 .dealer = 0, .player = 1};
+    run_network(addrs, N, 0, 0, &p);
+    assert_int_equal(w.probe.revealed_at, b1 + BASE.commit_offset + 4);
+    assert_int_equal(w.probe.first_fetch, b1 + BASE.commit_offset + 1);
+    assert_int_equal(w.probe.ack_height, b1 + BASE.reveal_offset);
+    assert_true(w.ep[1].ack_bitmap[1] & bit(0));
+    assert_int_equal(w.nfinal, EPOCHS);
+    free_records();
+}
+
 int main(void) {
     uint64_t seed = tu_seed();
     printf("# seed %llu (TKMS_TEST_SEED)\n", (unsigned long long)seed);
     tu_rng_seed(&prng, seed);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_dkg_and_reshares),
-                                       cmocka_unit_test(test_late_share)};
+                                       cmocka_unit_test(test_late_share),
+                                       cmocka_unit_test(test_ack_leaves_slack),
+                                       cmocka_unit_test(test_fetch_before_reveal)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
