@@ -25,8 +25,12 @@
  *      the source version for a reshare), persists it, posts commitDealing(record hash);
  *      the node also publishes its X25519 key for the next epoch.
  *   2. commit deadline final: revealDealing(commitments, sha256(sealed)), push the record.
+ *      A block later, a player fetches the committed records it has not been pushed, and
+ *      opens those whose reveal is final.
  *   3. reveal deadline final: for every revealed dealer, obtain its record (push/fetch),
- *      open the own sealed share, check it (Feldman), persist verified components, ack.
+ *      open the own sealed share, check it (Feldman), persist verified components, ack;
+ *      a missing record is waited for only while the ack keeps
+ *      TKMS_PROTO_ACK_SLACK_BLOCKS blocks of slack.
  *   4. ack deadline final: a dealer opens the shares of the players without its bit
  *      (at most r, else none).
  *   5. open deadline (cutoff) final: D is computed from chain data alone (I1); if
