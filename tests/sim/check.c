@@ -255,7 +255,7 @@ static void erasure_keys(sim_run *run, const sim_actor *a, uint64_t h) {
        stays pinned while the node is down and cannot supersede it */
     static const uint8_t low_order[32] = {1};
     bool injected = memcmp(pinned, low_order, 32) == 0;
-    bool needs = a->sum_phase < TKMS_PROTO_PHASE_ACKED && a->low_key_epoch != e && !injected;
+    bool needs = a->sum_phase < TKMS_PROTO_PHASE_ACKED && !sim_actor_low_key(a, e) && !injected;
     if (needs && !have_pinned && !zero_bytes(pinned, 32)) {
         sim_fail(run,
                  "keys: actor %u lost the private X25519 key pinned for epoch %llu before "
@@ -426,7 +426,7 @@ void sim_check_results(sim_run *run) {
                     sim_tx_kind_name(tx->kind), tx->from, (unsigned long long)tx->epoch,
                     sim_revert_name(r->revert));
         }
-        if (bug_revert(r->revert) && run->actors[tx->from].low_key_epoch == 0) {
+        if (bug_revert(r->revert) && !sim_actor_low_key(&run->actors[tx->from], 0)) {
             sim_fail(run, "honest %s of actor %u in epoch %llu reverted with %s",
                      sim_tx_kind_name(tx->kind), tx->from, (unsigned long long)tx->epoch,
                      sim_revert_name(r->revert));

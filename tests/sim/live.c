@@ -162,7 +162,7 @@ static void fault_bad_key(sim_run *run, uint64_t block) {
     tx->kind = SIM_TX_SET_KEY;
     tx->from = id;
     tx->key[0] = 1;
-    run->actors[id].low_key_epoch = block / run->p.interval + 1;
+    sim_actor_set_low_key(&run->actors[id], block / run->p.interval + 1);
     sim_chain_submit(&run->chain, tx, block + 1);
 }
 
@@ -364,7 +364,7 @@ static epoch_census census(sim_run *run, const sim_erec *r) {
             continue;
         }
         if (was_disrupted(run, r->epoch, a->id) || a->status == SIM_HALTED ||
-            a->low_key_epoch == r->epoch) {
+            sim_actor_low_key(a, r->epoch)) {
             continue;
         }
         c.healthy++;

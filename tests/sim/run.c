@@ -129,6 +129,20 @@ bool sim_actor_functional(const sim_run *run, const sim_actor *a) {
     return a->status == SIM_UP && !run->outage && !run->partitioned;
 }
 
+bool sim_actor_low_key(const sim_actor *a, uint64_t e) {
+    if (e == 0) {
+        return a->low_key_epoch[0] != 0;
+    }
+    return a->low_key_epoch[0] == e || a->low_key_epoch[1] == e;
+}
+
+void sim_actor_set_low_key(sim_actor *a, uint64_t e) {
+    if (a->low_key_epoch[0] != e) {
+        a->low_key_epoch[1] = a->low_key_epoch[0];
+        a->low_key_epoch[0] = e;
+    }
+}
+
 /* A node's transaction: dropped during an RPC outage, else included after a seeded delay. */
 /* The last block of the window a transaction kind must land in. */
 static uint64_t window_end(const sim_run *run, const sim_tx *tx) {

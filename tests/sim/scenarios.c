@@ -373,7 +373,7 @@ static void hook_failed_keys(sim_run *run, uint64_t block) {
         tx->kind = SIM_TX_SET_KEY;
         tx->from = first_honest(run, 2);
         tx->key[0] = 1; /* u = 1: low order */
-        run->actors[tx->from].low_key_epoch = 3;
+        sim_actor_set_low_key(&run->actors[tx->from], 3);
         sim_chain_submit(&run->chain, tx, block + 1);
     }
 }

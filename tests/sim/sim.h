@@ -452,7 +452,9 @@ typedef struct {
     bool eq_have[SIM_TX_KINDS];
     uint8_t eq_digest[SIM_TX_KINDS][32];
     uint64_t steps, halts, crashes;
-    uint64_t low_key_epoch; /* epoch whose key the sim replaced by a low-order one */
+    /* epochs whose key the sim replaced by a low-order one: the newest and the one before
+       (the next epoch's injection, at open + 2, precedes this epoch's liveness census) */
+    uint64_t low_key_epoch[2];
     /* summary of the last persisted state: recoverability reads the versions, and the
        erasure checks judge it after every step against the height the node acted on */
     bool sum_ok;
@@ -606,6 +608,9 @@ void sim_log(sim_run *run, int level, const char *fmt, ...) __attribute__((forma
 uint32_t sim_actor_add(sim_run *run, bool malicious);
 void sim_submit(sim_run *run, sim_tx *tx);
 bool sim_actor_functional(const sim_run *run, const sim_actor *a);
+/* A low-order key the sim set for the actor is pinned in epoch e (or, e == 0: ever was). */
+bool sim_actor_low_key(const sim_actor *a, uint64_t e);
+void sim_actor_set_low_key(sim_actor *a, uint64_t e);
 void sim_actor_join(sim_run *run, uint32_t id, uint64_t block);
 void sim_owner_tx(sim_run *run, sim_tx_kind kind, uint32_t target, uint64_t block);
 
