@@ -143,7 +143,6 @@ void sim_actor_set_low_key(sim_actor *a, uint64_t e) {
     }
 }
 
-/* A node's transaction: dropped during an RPC outage, else included after a seeded delay. */
 /* The last block of the window a transaction kind must land in. */
 static uint64_t window_end(const sim_run *run, const sim_tx *tx) {
     uint64_t b = tx->epoch * run->p.interval;
@@ -163,6 +162,7 @@ static uint64_t window_end(const sim_run *run, const sim_tx *tx) {
     }
 }
 
+/* A node's transaction: dropped during an RPC outage, else included after a seeded delay. */
 void sim_submit(sim_run *run, sim_tx *tx) {
     if (run->outage) {
         free(tx);
