@@ -240,20 +240,14 @@ static void gather_components(step_ctx *c) {
        before their reveals are final: a lost push is then repaired in the reveal phase, not
        in the few blocks the ack may wait (sim seed 662). Such records are only fetched
        here; they are opened once their reveal is final. */
-    uint64_t early = 0;
+    uint64_t wanted = c->v->revealed;
     if (s->cur.phase == TKMS_PROTO_PHASE_REVEALED && c->v->height > c->d.commit_end &&
         c->v->height < c->d.reveal_end) {
-        early = c->v->committed & ~c->v->revealed;
+        wanted |= c->v->committed & ~bit(c->me);
     }
     for (size_t k = 0; k < n; k++) {
         size_t i = (k + (size_t)(c->v->height % n)) % n;
-        if (i != c->me && (early & bit(i)) && c->v->record[i] == NULL) {
-            if (fetches++ < FETCHES_PER_STEP) {
-                emit(c, TKMS_PROTO_ACT_FETCH_RECORD)->arg = i;
-            }
-            continue;
-        }
-        if (!(c->v->revealed & bit(i)) || ((s->cur.have_component | s->cur.failed) & bit(i))) {
+        if (!(wanted & bit(i)) || ((s->cur.have_component | s->cur.failed) & bit(i))) {
             continue;
         }
         if (i == c->me && s->cur.dealer) { /* own share: no record needed */
@@ -264,6 +258,8 @@ static void gather_components(step_ctx *c) {
                 emit(c, TKMS_PROTO_ACT_FETCH_RECORD)->arg = i;
             }
             continue;
+        } else if (!(c->v->revealed & bit(i))) {
+            continue; /* fetched early: opened once its reveal is final */
         } else if (component_from_record(c, i, &s->cur.component[i])) {
             s->cur.have_component |= bit(i);
         } else {

@@ -49,7 +49,7 @@ typedef struct {
     uint64_t epoch, reveal_delay, record_from;
     size_t dealer, player;
     uint64_t revealed_at, first_fetch, ack_height; /* final heights; 0: never */
-} probe_t;
+} timing_probe;
 
 static struct {
     tkms_proto_state nodes[N];
@@ -62,7 +62,7 @@ static struct {
     uint64_t m_source; /* highest version that was the source of a finalized reshare */
     tkms_proto_g2_cache *cache[N];
     tkms_proto_group group[N];
-    probe_t probe;
+    timing_probe probe;
 } w;
 
 static tu_rng prng;
@@ -297,7 +297,7 @@ static int cmp_address(const void *a, const void *b) {
 /* Runs the network from epoch 1 through EPOCHS; `away` (if < N) takes no step at heights
    [from, to), as a node that is down. Every step gets the late view it asks for. */
 static void run_network(uint8_t (*addrs)[20], size_t away, uint64_t from, uint64_t to,
-                        const probe_t *probe) {
+                        const timing_probe *probe) {
     static uint8_t shares[N][TKMS_PROTO_OPERATORS_MAX][32];
     static uint8_t late_shares[N][TKMS_PROTO_OPERATORS_MAX][32];
     memset(&w, 0, sizeof w);
@@ -421,7 +421,7 @@ static void test_late_share(void **state) {
 static void test_ack_leaves_slack(void **state) {
     (void)state;
     uint8_t addrs[N][20];
-    probe_t p = {.epoch = 1, .record_from = UINT64_MAX, .dealer = 0, .player = 1};
+    timing_probe p = {.epoch = 1, .record_from = UINT64_MAX, .dealer = 0, .player = 1};
     run_network(addrs, N, 0, 0, &p);
     uint64_t b1 = BASE.interval;
     assert_int_equal(w.probe.ack_height,
@@ -446,7 +446,7 @@ static void test_fetch_before_reveal(void **state) {
     (void)state;
     uint8_t addrs[N][20];
     uint64_t b1 = BASE.interval;
-    probe_t p = {.epoch = 1, .reveal_delay = 4, .record_from = b1 + BASE.reveal_offset,
+    timing_probe p = {.epoch = 1, .reveal_delay = 4, .record_from = b1 + BASE.reveal_offset,
                  .dealer = 0, .player = 1};
     run_network(addrs, N, 0, 0, &p);
     assert_int_equal(w.probe.revealed_at, b1 + BASE.commit_offset + 4);
